@@ -1,0 +1,1 @@
+"""Machinery shared by every system; imports nothing system-specific."""

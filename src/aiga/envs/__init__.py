@@ -1,0 +1,1 @@
+"""Environment families (walker obstacle courses, mazes); know nothing of who generates them."""
