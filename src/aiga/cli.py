@@ -24,7 +24,7 @@ from aiga.core.config import AigaError
 COMMANDS: dict[str, str] = {
     "walker": "aiga.envs.walker.cli",
     "render": "aiga.envs.walker.cli_render",
-    "es": "aiga.core.es_cli",
+    "es": "aiga.poet.cli_es",
     "poet": "aiga.poet.cli",
     "ued": "aiga.ued.cli",
     "automl-zero": "aiga.automl_zero.cli",

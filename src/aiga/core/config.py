@@ -83,6 +83,8 @@ def _coerce(name: str, tp: Any, value: Any) -> Any:
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
+        if isinstance(value, dict) and any(dataclasses.is_dataclass(v) for v in value.values()):
+            value = {k: to_dict(v) if dataclasses.is_dataclass(v) else v for k, v in value.items()}
         if not isinstance(value, dict):
             raise ConfigError(f"{name} must be a table, got {value!r}")
         return from_dict(tp, value, where=name)
@@ -197,24 +199,33 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: typing.Iterable[str] = ()) -> None:
+def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: typing.Iterable[str] = (),
+                    title: str | None = None) -> None:
     """Add one ``--field-name`` flag per dataclass field; values stay strings until ``from_dict``.
 
-    Defaults are ``None`` here so that we can tell which flags the user actually gave (a preset or a
-    TOML file supplies the rest).
+    A nested dataclass field ``es`` gets flags ``--es-lr`` etc. Defaults are ``None`` here so that we
+    can tell which flags the user actually gave (a preset or a TOML file supplies the rest).
     """
-    group = parser.add_argument_group(f"{cls.__name__} settings (override the preset and --config)")
-    skip = set(skip)
+    _add_fields(parser.add_argument_group(title or f"{cls.__name__} settings (override the preset and --config)"),
+                cls, set(skip), prefix="")
+
+
+def _add_fields(group: Any, cls: type, skip: set[str], prefix: str) -> None:
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.name in skip:
+        if prefix + f.name in skip:
+            continue
+        if dataclasses.is_dataclass(hints[f.name]):
+            _add_fields(group, hints[f.name], skip, prefix + f.name + ".")
             continue
         help_text = f.metadata.get("help", "")
         default = f.default if f.default is not dataclasses.MISSING else None
         if isinstance(default, tuple):
             default = " ".join(map(str, default))
+        dotted = prefix + f.name
         group.add_argument(
-            _flag(f.name),
-            dest=f"cfg__{f.name}",
+            _flag(dotted.replace(".", "_")),
+            dest="cfg__" + dotted.replace(".", "__"),
             default=None,
             metavar="V",
             help=f"{help_text} (default {default})",
@@ -222,8 +233,29 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: typing.Ite
 
 
 def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The config fields the user set on the command line, as raw strings keyed by field name."""
-    return {k[5:]: v for k, v in vars(args).items() if k.startswith("cfg__") and v is not None}
+    """The config fields the user set on the command line, as raw strings keyed by field name
+    (nested fields as nested dicts)."""
+    out: dict[str, Any] = {}
+    for k, v in vars(args).items():
+        if not k.startswith("cfg__") or v is None:
+            continue
+        *parents, leaf = k[5:].split("__")
+        d = out
+        for part in parents:
+            d = d.setdefault(part, {})
+        d[leaf] = v
+    return out
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``extra`` over ``base``, merging nested tables instead of replacing them."""
+    out = dict(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
 
 
 def resolve_config(
@@ -235,6 +267,6 @@ def resolve_config(
     """Preset, then the TOML file, then command-line overrides; the result is validated once."""
     data: dict[str, Any] = dict(preset or {})
     if toml_path:
-        data.update(load_toml(toml_path))
-    data.update(overrides or {})
+        data = merge(data, load_toml(toml_path))
+    data = merge(data, overrides or {})
     return from_dict(cls, data)

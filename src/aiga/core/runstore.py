@@ -167,11 +167,22 @@ class RunStore:
         if not db.is_file():
             raise AigaError(f"{path} is not an aiga run directory (no run.sqlite)")
         mode = "ro" if readonly else "rw"
+        conn = None
         try:
             conn = sqlite3.connect(f"file:{db.resolve()}?mode={mode}", uri=True, isolation_level=None, timeout=30)
             rows = dict(conn.execute("SELECT key, value FROM info").fetchall())
+            return cls(path, conn, cls._check_info(path, db, rows, system))
         except sqlite3.DatabaseError as e:
+            if conn is not None:
+                conn.close()
             raise AigaError(f"{db} is not a readable run database ({e})") from None
+        except BaseException:
+            if conn is not None:  # close before refusing, so SQLite's -wal/-shm files go away again
+                conn.close()
+            raise
+
+    @staticmethod
+    def _check_info(path: Path, db: Path, rows: dict[str, str], system: str | None) -> str:
         found = rows.get("system")
         if found is None:
             raise AigaError(f"{db} has no system recorded; not an aiga run directory")
@@ -181,7 +192,7 @@ class RunStore:
             raise AigaError(f"{path} was written by a newer aiga (schema {rows['schema']}); upgrade aiga to read it")
         if not (path / "config.toml").is_file():
             raise AigaError(f"{path} has no config.toml")
-        return cls(path, conn, found)
+        return found
 
     def close(self) -> None:
         self._conn.close()
@@ -403,7 +414,7 @@ def start_run(
     ``resumable_overrides`` (the budget) may be changed, since anything else would make the resumed run
     differ from an uninterrupted one.
     """
-    from aiga.core.config import ConfigError, from_dict, resolve_config, to_dict
+    from aiga.core.config import ConfigError, from_dict, merge, resolve_config, to_dict
 
     overrides = dict(overrides or {})
     if resume is not None:
@@ -419,14 +430,14 @@ def start_run(
             raise AigaError(f"{store.path / 'config.toml'} no longer validates: {e}") from None
         changes = {}
         for k, v in overrides.items():
-            new = from_dict(config_cls, {**to_dict(saved), k: v})
+            new = from_dict(config_cls, merge(to_dict(saved), {k: v}))
             if getattr(new, k) == getattr(saved, k):
                 continue
             if k not in resumable_overrides:
                 store.close()
                 raise AigaError(f"cannot change {k} when resuming (the run was made with {getattr(saved, k)!r})")
             changes[k] = v
-        cfg = from_dict(config_cls, {**to_dict(saved), **changes}) if changes else saved
+        cfg = from_dict(config_cls, merge(to_dict(saved), changes)) if changes else saved
         try:
             ckpt = store.load_checkpoint()
         except AigaError:
