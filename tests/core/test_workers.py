@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from toy_objectives import DieOnce, Sphere
 
-from aiga.core.es import ESConfig, ESState, es_step
+from aiga.core.es import ESConfig, ESState, es_step, es_step_many, proposal_step, proposal_steps
 from aiga.core.noise import perturbation, perturbations, step_key
 from aiga.core.workers import InProcessEvaluator, PoolEvaluator
 
@@ -49,6 +49,12 @@ def test_results_independent_of_backend_and_worker_count():
         s1 = _run_steps(p1)
     with PoolEvaluator(2) as p2:
         s2 = _run_steps(p2)
+        # several niches' steps and proposals in one round of tasks equal their one-by-one versions
+        cfg = ESConfig(pairs=11)
+        states = [ESState.initial(np.full(40, x), cfg) for x in (0.0, 0.5)]
+        objs = [Sphere(40, 1), Sphere(40, 2)]
+        many = es_step_many(states, cfg, objs, p2, 3, [("n", 0, 0), ("n", 1, 0)])
+        props = proposal_steps([(np.full(40, 0.2), many[0][0], objs[1], ("p", 0))], cfg, p2, 3)
         # plain evaluations come back in job order, across objectives
         thetas = [np.full(40, x) for x in (0.1, 0.2, 0.3)]
         jobs = [(Sphere(40, 1), thetas[0]), (Sphere(40, 2), thetas[1]), (Sphere(40, 1), thetas[2])]
@@ -56,6 +62,11 @@ def test_results_independent_of_backend_and_worker_count():
     for s in (s1, s2):
         assert s.theta.tobytes() == ref.theta.tobytes()
         assert s.m.tobytes() == ref.m.tobytes() and s.v.tobytes() == ref.v.tobytes()
+    ip = InProcessEvaluator()
+    for (st, _), s0, o, k in zip(many, states, objs, [("n", 0, 0), ("n", 1, 0)], strict=True):
+        assert st.theta.tobytes() == es_step(s0, cfg, o, ip, 3, k)[0].theta.tobytes()
+    alone = proposal_step(np.full(40, 0.2), many[0][0], cfg, objs[1], ip, 3, ("p", 0))[0]
+    assert props[0][0].tobytes() == alone.tobytes()
     for j, (obj, th) in enumerate(jobs):
         assert res.returns[j] == obj.build()(th[None, :])[0][0]
 

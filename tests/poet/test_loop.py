@@ -34,9 +34,9 @@ class CountingEvaluator(InProcessEvaluator):
         self.jobs += [(obj.cache_key(), np.asarray(th).tobytes()) for obj, th in jobs]
         return super().evaluate(jobs)
 
-    def antithetic(self, *a, **k):
-        self.populations += 1
-        return super().antithetic(*a, **k)
+    def antithetic_many(self, requests):
+        self.populations += len(requests)
+        return super().antithetic_many(requests)
 
 
 def run_poet(cfg: POETConfig, evaluator=None, iterations: int | None = None) -> POET:

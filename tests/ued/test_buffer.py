@@ -77,5 +77,6 @@ def test_sample_replay_updates_staleness_and_decision_respects_min_fill():
     assert int(new.episode_count) == 4 and int(new.timestamps[0]) == 4
     # 1 of 4 slots filled: below min_fill 0.5 never replays; at min_fill 0.25 and replay_prob 1 always does
     keys = jax.random.split(jax.random.PRNGKey(1), 20)
-    assert not any(bool(lb.replay_decision(buf, k, 1.0, 0.5)) for k in keys)
-    assert all(bool(lb.replay_decision(buf, k, 1.0, 0.25)) for k in keys)
+    decide = jax.vmap(lb.replay_decision, in_axes=(None, 0, None, None))
+    assert not np.asarray(decide(buf, keys, 1.0, 0.5)).any()
+    assert np.asarray(decide(buf, keys, 1.0, 0.25)).all()

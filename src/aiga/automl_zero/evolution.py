@@ -67,7 +67,7 @@ def evolve(n_steps,
            tournament, random_init,
            x_tr, y_tr, n_tr, x_va, y_va, n_va, etype, tindex, max_abs_error, median,
            use_fec, fec_ntr, fec_nva, c_key, c_fit, c_cnt, c_prev, c_nxt, c_free, c_meta, t_key, t_slot,
-           forget_every, hurdle_on, hurdle_tasks, hurdle_pct, hurdle_every, prune):
+           forget_every, hurdle_on, hurdle_tasks, hurdle_pct, hurdle_every, prune, memo_sig, memo_fp, memo_ok):
     """Run ``n_steps`` individuals of regularized evolution on one island (see the module docstring)."""
     nS, nV, nM, F = space[0], space[1], space[2], space[3]
     P = pop_fit.size
@@ -85,6 +85,7 @@ def evolve(n_steps,
     fec_rng = np.zeros(1, np.uint64)
     fp = np.zeros(T, np.uint64)
     task_fit = np.zeros(T)
+    memo_mask = memo_sig.size - 1
     for _ in range(n_steps):
         has_parent = False
         parent = 0
@@ -114,10 +115,15 @@ def evolve(n_steps,
         ns, npr, nl, sig = compile_program(ch_ins, ch_dat, ch_size, seg_start, nS, nV, nM, F, c_ins, c_dat, mark,
                                            prune)
         if use_fec:
+            # The fingerprint is a deterministic function of the live code (fixed RNG seed), so a child whose
+            # live code equals its parent's, or that of a recent program (``fp_memo``, direct-mapped by
+            # signature), reuses that fingerprint instead of re-running it. This changes no result.
+            memo = np.int64(sig & np.uint64(memo_mask))
             if has_parent and sig == pop_sig[parent]:
-                # Same live code as the parent: the fingerprint is the parent's (it is deterministic).
                 fp[:] = pop_fp[parent]
                 st[SIG_REUSE] += 1
+            elif memo_sig[memo] == sig and memo_ok[memo]:
+                fp[:] = memo_fp[memo]
             else:
                 for t in range(T):
                     fec_rng[0] = np.uint64(FEC_RANDOM_SEED)
@@ -125,6 +131,9 @@ def evolve(n_steps,
                                          x_va[t], y_va[t], min(fec_nva, n_va[t]), etype[t], mem, nS, F, fec_rng,
                                          max_abs_error, errs, True)
                     fp[t] = fingerprint_hash(errs, ne, tindex[t], n_tr[t], buf32)
+                memo_sig[memo] = sig
+                memo_fp[memo] = fp
+                memo_ok[memo] = True
         n_done = 0
         for t in range(T):
             if hurdle_on and t == hurdle_tasks and st[N_INIT] >= P:
@@ -244,6 +253,14 @@ class Island:
         self.best_dat = np.zeros((R, 4), np.float64)
         self.best_size = np.zeros(3, np.int32)
         self.cache = FECCache(cfg.fec_cache_size, cfg.fec_forget_every)
+        self._new_memo(num_tasks)
+
+    def _new_memo(self, num_tasks: int) -> None:
+        # signature -> fingerprint memo: a pure cache of a deterministic function, so it is not checkpointed
+        n = 1 << 14
+        self.memo_sig = np.zeros(n, np.uint64)
+        self.memo_fp = np.zeros((n, num_tasks), np.uint64)
+        self.memo_ok = np.zeros(n, np.bool_)
 
     def reset(self, seed_word: int) -> None:
         """A new experiment: empty population and cache (task indices are reused, so keys would clash)."""
@@ -254,6 +271,7 @@ class Island:
         self.fst[:] = (0.0, -1.0)
         self.rng[0] = np.uint64(seed_word)
         self.cache = FECCache(*cfg_cache)
+        self._new_memo(self.pop_fp.shape[1])  # new tasks, new fingerprints
 
     def arrays(self, i: int) -> dict[str, np.ndarray]:
         out = {f"island{i}_{name}": getattr(self, name) for name in self.ARRAYS}
@@ -333,7 +351,7 @@ class Search:
                cfg.max_abs_error, cfg.fitness_combination == "median",
                cfg.fec, cfg.fec_train, cfg.fec_valid, c.key, c.fit, c.cnt, c.prev, c.nxt, c.free, c.meta, c.t_key,
                c.t_slot, cfg.fec_forget_every, cfg.hurdles, cfg.hurdle_tasks, cfg.hurdle_percentile,
-               cfg.hurdle_update_every, cfg.prune_dead_code)
+               cfg.hurdle_update_every, cfg.prune_dead_code, isl.memo_sig, isl.memo_fp, isl.memo_ok)
 
     def step(self) -> list[tuple[str, dict]]:
         """One iteration: every island runs ``individuals_per_iteration`` individuals, then migration, the

@@ -58,7 +58,7 @@ def execute_task(ins, dat, n_setup, n_predict, n_learn, x_tr, y_tr, n_tr, x_va, 
         if record:
             errs[ne] = err
             ne += 1
-        if n_learn > 0:
+        if n_learn > 0:  # v0 still holds x: no op can write it
             mem[0] = y
             exec_range(ins, dat, p1, l1, mem, F, rng)
     loss = 0.0

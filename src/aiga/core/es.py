@@ -300,9 +300,39 @@ def proposal_step(theta: np.ndarray, owner: ESState, cfg: ESConfig, objective: A
         raise ValueError("proposal theta must have the owner's shape")
     a = Ask(theta, owner.sigma, int(noise_seed), step_key(*key), cfg.pairs)
     res = evaluator.antithetic(objective, a.theta, a.sigma, a.noise_seed, a.key, a.pairs)
+    return _propose_from(a, owner, cfg, res)
+
+
+def es_step_many(states: list[ESState], cfg: ESConfig, objectives: list[Any], evaluator: Any, noise_seed: int,
+                 keys: list[tuple]) -> list[tuple[ESState, StepStats]]:
+    """``es_step`` for several independent optimisers at once (POET's niches): one round of worker tasks
+    for all populations; each result is bit-identical to its own ``es_step``."""
+    asks = [ask(s, cfg, noise_seed, k) for s, k in zip(states, keys, strict=True)]
+    results = evaluator.antithetic_many([(o, a.theta, a.sigma, a.noise_seed, a.key, a.pairs)
+                                         for o, a in zip(objectives, asks, strict=True)])
+    return [tell(s, cfg, a, r.returns, r.lengths) for s, a, r in zip(states, asks, results, strict=True)]
+
+
+def proposal_steps(requests: list[tuple[np.ndarray, ESState, Any, tuple]], cfg: ESConfig, evaluator: Any,
+                   noise_seed: int) -> list[tuple[np.ndarray, StepStats]]:
+    """``proposal_step`` for many ``(theta, owner, objective, key)`` at once (POET's transfer rounds)."""
+    asks = []
+    for theta, owner, _, key in requests:
+        theta = np.array(theta, dtype=np.float64)
+        if theta.shape != owner.theta.shape:
+            raise ValueError("proposal theta must have the owner's shape")
+        asks.append(Ask(theta, owner.sigma, int(noise_seed), step_key(*key), cfg.pairs))
+    results = evaluator.antithetic_many([(req[2], a.theta, a.sigma, a.noise_seed, a.key, a.pairs)
+                                         for req, a in zip(requests, asks, strict=True)])
+    out = []
+    for (_, owner, _, _), a, res in zip(requests, asks, results, strict=True):
+        out.append(_propose_from(a, owner, cfg, res))
+    return out
+
+
+def _propose_from(a: Ask, owner: ESState, cfg: ESConfig, res: Any) -> tuple[np.ndarray, StepStats]:
     returns = np.asarray(res.returns, dtype=np.float64)
     grad, grad_norm = _grad_of(a, returns, cfg)
     step = adam_propose(owner, grad, cfg) if cfg.propose_with_adam else -cfg.lr * grad
-    proposed = theta + step
-    ratio = float(np.linalg.norm(step) / np.linalg.norm(theta)) if theta.any() else math.inf
-    return proposed, StepStats(returns, np.asarray(res.lengths), grad_norm, ratio)
+    ratio = float(np.linalg.norm(step) / np.linalg.norm(a.theta)) if a.theta.any() else math.inf
+    return a.theta + step, StepStats(returns, np.asarray(res.lengths), grad_norm, ratio)

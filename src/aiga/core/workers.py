@@ -36,7 +36,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -134,8 +136,21 @@ def run_eval_task(objective: Any, thetas: np.ndarray) -> tuple[np.ndarray, np.nd
     return returns, lengths, time.perf_counter() - t0
 
 
+def _exit_when_orphaned(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the master handles it (and ends the workers), so the
+    # workers ignore it instead of each printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # A master killed with SIGKILL cannot end its workers, and a pool worker blocked on its task queue
+    # would wait forever: each worker leaves as soon as it is orphaned.
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         from threadpoolctl import threadpool_limits
 
@@ -193,6 +208,26 @@ class Evaluator:
         lengths = np.concatenate([r[1] for r in results])
         self.last_eval_seconds = float(sum(r[2] for r in results))
         return PairResult(returns, lengths, self.last_eval_seconds)
+
+    def antithetic_many(self, requests: Sequence[tuple[Any, np.ndarray, float, int, tuple[int, ...], int]]
+                        ) -> list[PairResult]:
+        """Several ``antithetic`` calls (``(objective, theta, sigma, noise_seed, key, pairs)`` each) in one
+        round of tasks, so that small populations of many niches keep every worker busy. Each result
+        equals what ``antithetic`` alone returns (the chunks are the same)."""
+        tasks: list[tuple[Callable, tuple]] = []
+        spans = []
+        for objective, theta, sigma, noise_seed, key, pairs in requests:
+            chunk = _pair_tasks(objective, theta, sigma, noise_seed, key, pairs, self.pairs_per_task)
+            spans.append((len(tasks), len(tasks) + len(chunk)))
+            tasks += chunk
+        results = self._run(tasks)
+        self.last_eval_seconds = float(sum(r[2] for r in results))
+        out = []
+        for a, b in spans:
+            part = results[a:b]
+            out.append(PairResult(np.concatenate([r[0] for r in part]), np.concatenate([r[1] for r in part]),
+                                  float(sum(r[2] for r in part))))
+        return out
 
     def evaluate(self, jobs: Sequence[tuple[Any, np.ndarray]]) -> EvalResult:
         """Scores of each ``(objective, theta)``, in the order given."""
@@ -266,9 +301,17 @@ class PoolEvaluator(Evaluator):
         return results
 
     def _discard_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Drop the pool without waiting for running tasks: its workers are ended (we started them)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(5)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers (for tests and diagnostics)."""
@@ -277,9 +320,9 @@ class PoolEvaluator(Evaluator):
         return [p.pid for p in list(getattr(self._pool, "_processes", {}).values()) if p.pid is not None]
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        # Between calls no task is running, so ending the workers loses nothing; after an error or a
+        # Ctrl-C this returns at once instead of waiting for chunks nobody will read.
+        self._discard_pool()
 
 
 class RayEvaluator(Evaluator):

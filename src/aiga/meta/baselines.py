@@ -18,6 +18,7 @@ scored on.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,18 @@ def run_bandit(policy: Any, probs: Any, n: int, key: Any) -> Any:
     return rewards.sum()
 
 
+@functools.lru_cache(maxsize=16)
+def _bandit_runner(name: str, n: int) -> Any:
+    """Jitted ``(probs [trials, k], keys, gittins table) -> totals``, cached so repeated runs compile once."""
+    import jax
+
+    def run(probs: Any, keys: Any, table: Any) -> Any:
+        pol = bandit_policy(name, n, table)
+        return jax.vmap(lambda p, k: run_bandit(pol, p, n, k))(probs, keys)
+
+    return jax.jit(run)
+
+
 def bandit_baselines(probs: Any, n: int, key: Any, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Total reward per trial of each baseline on the trials ``probs`` ([trials, k])."""
     import jax
@@ -141,13 +154,12 @@ def bandit_baselines(probs: Any, n: int, key: Any, names: tuple[str, ...] | None
 
     if names is None:
         names = ("random", "gittins", "thompson", "ucb1") if n <= GITTINS_MAX_N else ("random", "thompson", "ucb1")
-    gittins = jnp.asarray(gittins_table(n), dtype=jnp.float32) if "gittins" in names else None
+    table = jnp.asarray(gittins_table(n), dtype=jnp.float32) if "gittins" in names else jnp.zeros((1, 1, 1))
     out = {}
     keys = jax.random.split(key, probs.shape[0])
     for i, name in enumerate(names):
-        pol = bandit_policy(name, n, gittins)
-        run = jax.jit(jax.vmap(lambda p, k, pol=pol: run_bandit(pol, p, n, k)))
-        out[name] = np.asarray(run(probs, jax.vmap(lambda k, i=i: jax.random.fold_in(k, i))(keys)))
+        sub = jax.vmap(lambda k, i=i: jax.random.fold_in(k, i))(keys)
+        out[name] = np.asarray(_bandit_runner(name, n)(probs, sub, table))
     return out
 
 
@@ -204,6 +216,13 @@ def run_mdp(env: Any, params: Any, key: Any, policy: str) -> Any:
     return totals.sum()
 
 
+@functools.lru_cache(maxsize=16)
+def _mdp_runner(env: Any, name: str) -> Any:
+    import jax
+
+    return jax.jit(jax.vmap(lambda p, k: run_mdp(env, p, k, name)))
+
+
 def mdp_baselines(env: Any, params: Any, key: Any,
                   names: tuple[str, ...] = ("random", "psrl", "optimal")) -> dict[str, np.ndarray]:
     """Total reward per trial of each baseline on the MDPs ``params`` (batched on the leading axis)."""
@@ -212,7 +231,6 @@ def mdp_baselines(env: Any, params: Any, key: Any,
     out = {}
     trials = params.rewards.shape[0]
     for i, name in enumerate(names):
-        run = jax.jit(jax.vmap(lambda p, k, name=name: run_mdp(env, p, k, name)))
         keys = jax.random.split(jax.random.fold_in(key, i), trials)
-        out[name] = np.asarray(run(params, keys))
+        out[name] = np.asarray(_mdp_runner(env, name)(params, keys))
     return out

@@ -7,6 +7,7 @@ JAX is imported only inside the command so that ``aiga --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Any
 
 from aiga.core.config import AigaError, add_config_args, cli_overrides, load_toml
@@ -59,26 +60,36 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+@functools.lru_cache(maxsize=2)
+def _compiled(cfg: MAMLConfig) -> tuple[Any, Any, Any]:
+    """The run's pure functions and their jitted chunk/evaluation wrappers, built once per configuration
+    (a resumed run in the same process, as in the tests, reuses the compiled programs)."""
+    import jax
+
+    from aiga.meta.maml import make_maml
+
+    m = make_maml(cfg)
+    chunk_fn = jax.jit(lambda s, d, n: jax.lax.scan(lambda c, _: m.update(c, d), s, None, length=n),
+                       static_argnums=2)
+    return m, chunk_fn, jax.jit(m.evaluate, static_argnums=3)
+
+
 def train_run(ctx: Any) -> Any:
     """Train (or continue) the run of ``ctx`` to ``config.iterations`` meta-steps."""
     import jax
     import numpy as np
 
     from aiga.meta.common import drive, flatten_named, mean_ci95, unflatten_named
-    from aiga.meta.maml import make_maml
 
     cfg: MAMLConfig = ctx.config
     store = ctx.store
-    m = make_maml(cfg)
+    m, chunk_fn, eval_fn = _compiled(cfg)
     state = m.init(jax.random.PRNGKey(cfg.seed))
     start = 0
     if ctx.checkpoint is not None:
         state = unflatten_named(state, ctx.checkpoint.arrays, where=f"checkpoint of {store.path}")
         start = ctx.checkpoint.iteration
     data, eval_data = m.sampler.data, m.eval_sampler.data
-    chunk_fn = jax.jit(lambda s, d, n: jax.lax.scan(lambda c, _: m.update(c, d), s, None, length=n),
-                       static_argnums=2)
-    eval_fn = jax.jit(m.evaluate, static_argnums=3)
     eval_key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 0xE7A1)  # the same held-out tasks throughout
     last = {"it": start}
 
@@ -105,7 +116,7 @@ def train_run(ctx: Any) -> Any:
         return shown
 
     def save(it: int, s: Any) -> None:
-        store.save_checkpoint(it, flatten_named(s._asdict()), {"iteration": it})
+        store.save_checkpoint(it, flatten_named(s), {"iteration": it})
 
     return drive(ctx, state=state, start=start, total=cfg.iterations, chunk=cfg.log_every,
                  checkpoint_every=cfg.checkpoint_every, run_chunk=lambda s, n: chunk_fn(s, data, n),
@@ -124,7 +135,7 @@ def report(run_dir: Any) -> str:
     from aiga.core.config import from_dict
     from aiga.core.runstore import RunStore
     from aiga.meta.common import unflatten_named
-    from aiga.meta.maml import adaptation_curve, inner_adapt, make_maml
+    from aiga.meta.maml import inner_adapt, make_maml
 
     with RunStore.open(run_dir, SYSTEM, readonly=True) as store:
         cfg = from_dict(MAMLConfig, store.config())
@@ -190,5 +201,4 @@ def report(run_dir: Any) -> str:
         fig.savefig(fits, dpi=110)
         plt.close(fig)
         lines.append(f"sinusoid fits before/after adaptation: {fits}")
-        del adaptation_curve
     return "\n".join(lines)

@@ -25,6 +25,8 @@ def flatten_named(tree: Any, prefix: str = "") -> dict[str, np.ndarray]:
     """A pytree as ``{path: ndarray}`` (paths like ``params['w1']``), the checkpoint format (no pickle)."""
     import jax
 
+    if hasattr(tree, "_asdict"):  # a NamedTuple state: name arrays by field ("params['w1']", not ".params")
+        tree = tree._asdict()
     leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
     out = {}
     for path, leaf in leaves:
@@ -38,6 +40,9 @@ def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str = 
     import jax
     import jax.numpy as jnp
 
+    rebuild = None
+    if hasattr(template, "_asdict"):
+        rebuild, template = type(template), template._asdict()
     leaves, treedef = jax.tree_util.tree_flatten_with_path(template)
     new = []
     for path, leaf in leaves:
@@ -49,7 +54,8 @@ def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str = 
         if a.shape != want:
             raise AigaError(f"{where} array {name!r} has shape {a.shape}, expected {want}")
         new.append(jnp.asarray(a, dtype=jnp.asarray(leaf).dtype))
-    return jax.tree_util.tree_unflatten(treedef, new)
+    out = jax.tree_util.tree_unflatten(treedef, new)
+    return rebuild(**out) if rebuild is not None else out
 
 
 def mean_ci95(values: Any) -> tuple[float, float]:

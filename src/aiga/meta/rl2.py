@@ -324,9 +324,45 @@ def held_out_tasks(config: RL2Config) -> tuple[Any, Any]:
     env = make_env(config)
     base = jax.random.fold_in(jax.random.PRNGKey(config.seed), 0x5EED)
     kt, kr = jax.random.split(base)
-    return jax.vmap(env.sample_params)(jax.random.split(kt, config.eval_trials)), kr
+    return jax.jit(jax.vmap(env.sample_params))(jax.random.split(kt, config.eval_trials)), kr
 
 
 def make_train(config: RL2Config) -> Any:
     """PureJaxRL-style entry point: a pure ``train(key)`` (``jax.jit(jax.vmap(train))`` for many seeds)."""
     return make_rl2(config).train
+
+
+#: Duan et al. (2016) Tables 1–2, total reward per trial (as re-tabulated in the project's reference notes):
+#: (k arms, n pulls) -> {method: value}; MDPs: n episodes -> {method: value}.
+PAPER_BANDITS: dict[tuple[int, int], dict[str, float]] = {
+    (5, 10): {"random": 5.0, "gittins": 6.6, "thompson": 5.7, "ucb1": 6.7, "rl2": 6.7},
+    (5, 100): {"random": 49.9, "gittins": 78.3, "thompson": 74.7, "ucb1": 78.0, "rl2": 78.7},
+    (50, 100): {"random": 49.8, "gittins": 85.2, "thompson": 64.5, "ucb1": 84.3, "rl2": 84.9},
+    (10, 500): {"random": 249.0, "gittins": 437.8, "thompson": 429.5, "ucb1": 437.1, "rl2": 432.5},
+    (50, 500): {"random": 249.6, "gittins": 463.7, "thompson": 427.2, "ucb1": 457.6, "rl2": 438.9},
+}
+PAPER_MDPS: dict[int, dict[str, float]] = {
+    10: {"random": 100.1, "psrl": 138.1, "rl2": 156.2},
+    100: {"random": 999.4, "psrl": 1939.5, "rl2": 1913.7},
+}
+
+
+def paper_values(config: RL2Config) -> dict[str, float]:
+    if config.env == "bandit":
+        return PAPER_BANDITS.get((config.arms, config.episodes), {})
+    if (config.mdp_states, config.mdp_actions, config.mdp_horizon) == (10, 5, 10):
+        return PAPER_MDPS.get(config.episodes, {})
+    return {}
+
+
+def baselines(config: RL2Config) -> dict[str, Any]:
+    """Total reward per held-out trial of each hand-designed baseline (same trials as RL²'s evaluation)."""
+    import jax
+
+    from aiga.meta.baselines import bandit_baselines, mdp_baselines
+
+    tasks, key = held_out_tasks(config)
+    key = jax.random.fold_in(key, 1)  # baselines' own randomness, distinct from RL²'s evaluation rollouts
+    if config.env == "bandit":
+        return bandit_baselines(tasks, config.episodes, key)
+    return mdp_baselines(make_env(config), tasks, key)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from aiga.core.config import AigaError
-from aiga.core.es import ESConfig, ESState, es_step, proposal_step, reset_optimizer
+from aiga.core.es import ESConfig, ESState, es_step_many, proposal_steps, reset_optimizer
 from aiga.core.progress import progress
 from aiga.core.runstore import RunContext, run_status, start_run
 from aiga.core.seeding import make_rng, rng_from_state, rng_state
@@ -139,10 +139,14 @@ class POET:
         self.counters["env_steps"] += int(res.env_steps)
         return res.returns
 
-    def _proposal(self, theta: np.ndarray, owner: ESState, env: Any, cfg: ESConfig, key: tuple) -> np.ndarray:
-        proposed, stats = proposal_step(theta, owner, cfg, self.objective(env), self.evaluator, self.cfg.seed, key)
-        self.counters["env_steps"] += stats.env_steps
-        return proposed
+    def proposals(self, requests: list[tuple[np.ndarray, ESState, Any, tuple]], cfg: ESConfig) -> list[np.ndarray]:
+        """One proposal step per ``(theta, owner state, course, noise key)``, all in one round of tasks."""
+        if not requests:
+            return []
+        out = proposal_steps([(th, owner, self.objective(env), key) for th, owner, env, key in requests], cfg,
+                             self.evaluator, self.cfg.seed)
+        self.counters["env_steps"] += sum(st.env_steps for _, st in out)
+        return [th for th, _ in out]
 
     def event(self, kind: str, **data: Any) -> None:
         self._events.append((kind, data))
@@ -164,9 +168,10 @@ class POET:
         self.iteration = it
 
     def es_steps(self, it: int) -> None:
-        for n in self.niches:
-            n.es, stats = es_step(n.es, self.es_cfg, self.objective(n.env), self.evaluator, self.cfg.seed,
-                                  ("es", n.nid, it))
+        results = es_step_many([n.es for n in self.niches], self.es_cfg, [self.objective(n.env) for n in self.niches],
+                               self.evaluator, self.cfg.seed, [("es", n.nid, it) for n in self.niches])
+        for n, (state, stats) in zip(self.niches, results, strict=True):
+            n.es = state
             self.counters["env_steps"] += stats.env_steps
         new_scores = self.scores([(n.env, n.es.theta) for n in self.niches])
         for n, s in zip(self.niches, new_scores, strict=True):
@@ -187,31 +192,36 @@ class POET:
         pairs = [(s, t) for t in niches for s in niches if s is not t]
         direct = dict(zip([(s.nid, t.nid) for s, t in pairs],
                           self.scores([(t.env, thetas[s.nid]) for s, t in pairs]), strict=True))
+        thresholds = {t.nid: rules.enhanced_transfer_threshold(t.recent, self.cfg.transfer_window) for t in niches}
+        if self.enhanced:  # fine-tune only what beats the target's recent best directly
+            tune = [(s, t) for s, t in pairs if rules.enhanced_should_fine_tune(direct[(s.nid, t.nid)], thresholds[t.nid])]
+        else:
+            tune = pairs
+        proposed = dict(zip([(s.nid, t.nid) for s, t in tune],
+                            self.proposals([(thetas[s.nid], t.es, t.env, ("transfer", it, s.nid, t.nid))
+                                            for s, t in tune], self.es_cfg), strict=True))
+        prop_scores = dict(zip(proposed, self.scores([(t.env, proposed[(s.nid, t.nid)]) for s, t in tune]),
+                               strict=True))
         decisions: list[tuple[Niche, rules.TransferCandidate, np.ndarray]] = []
         for t in niches:
             sources = [s for s in niches if s is not t]
-            threshold = rules.enhanced_transfer_threshold(t.recent, self.cfg.transfer_window)
+            tuned = [s.nid for s in sources if (s.nid, t.nid) in proposed]
+            threshold = thresholds[t.nid]
             if self.enhanced:
-                tune = [s for s in sources if rules.enhanced_should_fine_tune(direct[(s.nid, t.nid)], threshold)]
-            else:
-                tune = sources
-            proposed = {s.nid: self._proposal(thetas[s.nid], t.es, t.env, self.es_cfg, ("transfer", it, s.nid, t.nid))
-                        for s in tune}
-            prop_scores = dict(zip(proposed, self.scores([(t.env, th) for th in proposed.values()]), strict=True))
-            if self.enhanced:
-                cands = [rules.TransferCandidate(nid, "proposal", float(prop_scores[nid])) for nid in proposed]
+                cands = [rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)])) for nid in tuned]
                 choice = rules.enhanced_transfer_choice(t.score, threshold, cands)
             else:
                 cands = [rules.TransferCandidate(s.nid, "direct", float(direct[(s.nid, t.nid)])) for s in sources]
-                cands += [rules.TransferCandidate(nid, "proposal", float(prop_scores[nid])) for nid in proposed]
+                cands += [rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)])) for nid in tuned]
                 choice = rules.poet_transfer_choice(t.score, cands)
             for s in sources:
-                self.event("transfer", source=s.nid, target=t.nid, direct=float(direct[(s.nid, t.nid)]),
-                           proposal=None if s.nid not in prop_scores else float(prop_scores[s.nid]),
+                key = (s.nid, t.nid)
+                self.event("transfer", source=s.nid, target=t.nid, direct=float(direct[key]),
+                           proposal=float(prop_scores[key]) if key in prop_scores else None,
                            incumbent=t.score, threshold=threshold if self.enhanced else None,
                            accepted=None if choice is None or choice.source != s.nid else choice.kind)
             if choice is not None:
-                theta = thetas[choice.source] if choice.kind == "direct" else proposed[choice.source]
+                theta = thetas[choice.source] if choice.kind == "direct" else proposed[(choice.source, t.nid)]
                 decisions.append((t, choice, theta))
         for t, choice, theta in decisions:
             t.es = reset_optimizer(t.es, self.es_cfg, theta=theta)
@@ -279,15 +289,15 @@ class POET:
         """The reference's ``evaluate_transfer``: every active agent directly, then after one SGD proposal
         step from a fresh optimiser; the first strictly better score wins."""
         direct = self.scores([(child, n.es.theta) for n in self.niches])
+        proposed = self.proposals([(n.es.theta, ESState.initial(n.es.theta, self.es_cfg), child, ("admit", it, attempt, n.nid))
+                                   for n in self.niches], self.admit_es_cfg)
+        prop_scores = self.scores([(child, th) for th in proposed])
         best, theta, source = -np.inf, None, ""
-        for n, d in zip(self.niches, direct, strict=True):
+        for n, d, prop, p in zip(self.niches, direct, proposed, prop_scores, strict=True):
             if d > best:
                 best, theta, source = float(d), n.es.theta, f"n{n.nid}"
-            fresh = ESState.initial(n.es.theta, self.es_cfg)
-            prop = self._proposal(n.es.theta, fresh, child, self.admit_es_cfg, ("admit", it, attempt, n.nid))
-            p = float(self.scores([(child, prop)])[0])
             if p > best:
-                best, theta, source = p, prop, f"n{n.nid}+proposal"
+                best, theta, source = float(p), prop, f"n{n.nid}+proposal"
         return best, np.array(theta), source
 
     def _retire(self, nid: int, it: int) -> None:

@@ -82,7 +82,7 @@ def sample_replay(buf: LevelBuffer, key: jax.Array, n: int, temperature: float, 
     references, so one batch rarely repeats a level)."""
     def draw(b: LevelBuffer, k: jax.Array):
         w = replay_weights(b, temperature, staleness_coef)
-        i = jax.random.choice(k, w.shape[0], p=w)
+        i = jax.random.categorical(k, jnp.log(w))  # log 0 = -inf: empty slots never drawn
         c = b.episode_count + 1
         return b._replace(timestamps=b.timestamps.at[i].set(c), episode_count=c), i
 

@@ -17,7 +17,7 @@ def add_parser(subparsers, name: str) -> argparse.ArgumentParser:
 
     p = subparsers.add_parser(name, help="PAIRED, robust PLR, ACCEL and domain randomisation on mazes (JAX)",
                               description=__doc__)
-    add_run_args(p, workers=False)
+    add_run_args(p)  # --workers/--ray matter for --family walker (ES rollouts); mazes run in one JAX process
     p.add_argument("--preset", choices=("reference", "smoke"), default="reference",
                    help="reference: the references' settings (small budget); smoke: a tiny end-to-end run")
     p.add_argument("--report", default=None, metavar="DIR", help="write pictures of the run in DIR and exit")
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.family == "walker":
             from aiga.ued.walker import train_walker
 
-            last = train_walker(ctx)
+            last = train_walker(ctx, args.workers if args.workers is not None else 1, args.ray)
         else:
             from aiga.ued.run import train
 

@@ -53,6 +53,11 @@ class UEDConfig:
     adversary_filters: int = param(128, "PAIRED: adversary conv filters")
     adversary_ent_coef: float = param(0.05, "PAIRED: adversary entropy bonus (minimax 0.05)")
     noise_dim: int = param(50, "PAIRED: adversary random noise dimension")
+    # --family walker: an ES agent (POET's) instead of PPO
+    es_pairs: int = param(16, "walker: ES antithetic pairs per step (POET used 256 on a cluster)")
+    es_sigma: float = param(0.1, "walker: ES noise standard deviation")
+    es_lr: float = param(0.01, "walker: ES Adam learning rate")
+    walker_max_steps: int = param(2000, "walker: episode length limit (POET: 2000)")
     # evaluation, logging, checkpoints
     eval_every: int = param(50, "cycles between held-out evaluations (0 = only at the end)")
     eval_attempts: int = param(10, "episodes per held-out maze")
@@ -65,6 +70,13 @@ class UEDConfig:
         check_choice("method", self.method, METHODS)
         check_choice("family", self.family, ("maze", "walker"))
         check_choice("score", self.score, ("maxmc", "pvl"))
+        if self.family == "walker" and self.method == "paired":
+            from aiga.core.config import ConfigError
+
+            raise ConfigError("method paired needs a maze (its adversary builds mazes tile by tile); "
+                              "on walker courses use dr, plr or accel")
+        check_range("es_pairs", self.es_pairs, 1)
+        check_range("walker_max_steps", self.walker_max_steps, 1)
         check_range("iterations", self.iterations, 0)
         check_range("num_envs", self.num_envs, 1)
         check_range("num_steps", self.num_steps, 1)

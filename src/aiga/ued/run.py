@@ -10,6 +10,7 @@ key, so evaluating more or less often does not change training.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 from typing import Any
@@ -33,9 +34,16 @@ def method_module(method: str):
     return importlib.import_module(MODULES[method])
 
 
-@functools.cache
 def compiled_step(cfg: UEDConfig):
-    """The jitted cycle for ``cfg`` (cached, so runs in one process with one config compile once)."""
+    """The jitted cycle for ``cfg`` (cached on the fields that shape it, so runs in one process that differ
+    only in budget, evaluation or checkpoint cadence compile once)."""
+    return _compiled_step(dataclasses.replace(cfg, iterations=0, eval_every=0, checkpoint_every=1,
+                                              snapshot_every=1, eval_attempts=1, eval_horizon="1",
+                                              eval_suite="default"))
+
+
+@functools.cache
+def _compiled_step(cfg: UEDConfig):
     return jax.jit(method_module(cfg.method).make_step(cfg))
 
 

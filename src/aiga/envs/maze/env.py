@@ -116,7 +116,8 @@ def step(state: MazeState, action: jax.Array, max_steps: int = 250
     agent_pos = jnp.where(blocked, state.agent_pos, fwd)
     agent_dir = (state.agent_dir + (action == RIGHT) - (action == LEFT)) % 4
     t = state.time + 1
-    reward = jnp.where(at_goal, 1.0 - 0.9 * t.astype(jnp.float32) / max_steps, 0.0).astype(jnp.float32)
+    # same float32 operation order as the references: 1 - 0.9 * ((t + 1) / T)
+    reward = jnp.where(at_goal, 1.0 - 0.9 * (t.astype(jnp.float32) / max_steps), 0.0).astype(jnp.float32)
     done = at_goal | (t >= max_steps)
     new = state._replace(agent_pos=agent_pos, agent_dir=agent_dir.astype(jnp.int32), time=t, terminal=done)
     return new, get_obs(new), reward, done

@@ -26,6 +26,12 @@ from aiga.envs.maze.level import Level
 AGENT_CODE = 10  # MiniGrid object index of the agent
 
 
+def choose(key: jax.Array, mask: jax.Array) -> jax.Array:
+    """A uniform index among the ``True`` entries of ``mask`` (Gumbel-max; compiles far faster than
+    ``jax.random.choice(p=...)`` and draws from the same distribution)."""
+    return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf))
+
+
 def sample_level(key: jax.Array, n_walls: int, height: int = 13, width: int = 13) -> Level:
     """A random level with ``n_walls`` wall draws (with replacement), jaxued's DR generator."""
     n = height * width
@@ -34,9 +40,9 @@ def sample_level(key: jax.Array, n_walls: int, height: int = 13, width: int = 13
     if n_walls > 0:
         occupied = occupied.at[jax.random.randint(kw, (n_walls,), 0, n)].set(True)
     walls = occupied
-    agent = jax.random.choice(ka, n, p=(~occupied).astype(jnp.float32))
+    agent = choose(ka, ~occupied)
     occupied = occupied.at[agent].set(True)
-    goal = jax.random.choice(kg, n, p=(~occupied).astype(jnp.float32))
+    goal = choose(kg, ~occupied)
     direction = jax.random.randint(kd, (), 0, 4)
     return Level(walls.reshape(height, width), jnp.stack([goal % width, goal // width]).astype(jnp.int32),
                  jnp.stack([agent % width, agent // width]).astype(jnp.int32), direction.astype(jnp.int32))
@@ -57,10 +63,10 @@ def mutate_level(key: jax.Array, level: Level, n_edits: int) -> Level:
         goal_i = lv.goal_pos[1] * w + lv.goal_pos[0]
         agent_i = lv.agent_pos[1] * w + lv.agent_pos[0]
         not_special = jnp.ones(n, bool).at[goal_i].set(False).at[agent_i].set(False)
-        flip_i = jax.random.choice(kf, n, p=not_special.astype(jnp.float32))
+        flip_i = choose(kf, not_special)
         flipped = flat.at[flip_i].set(~flat[flip_i])
         free = ~flat & not_special
-        new_goal_i = jax.random.choice(kg, n, p=free.astype(jnp.float32))
+        new_goal_i = choose(kg, free)
         walls = jnp.where(kind == FLIP_WALL, flipped, flat)
         goal = jnp.where(kind == MOVE_GOAL, jnp.stack([new_goal_i % w, new_goal_i // w]), lv.goal_pos)
         return Level(walls.reshape(h, w), goal.astype(jnp.int32), lv.agent_pos, lv.agent_dir), None
@@ -116,7 +122,7 @@ def adversary_step(s: AdversaryState, action: jax.Array, key: jax.Array) -> Adve
     # t = 1 on the goal: uniform over the other free tiles ("random placement" in the original).
     free = ~s.wall_map.reshape(-1)
     free = free.at[jnp.clip(s.goal_pos[1], 0) * w + jnp.clip(s.goal_pos[0], 0)].set(False)
-    r = jax.random.choice(key, h * w, p=free.astype(jnp.float32))
+    r = choose(key, free)
     agent_pos = jnp.where(on_goal, jnp.stack([r % w, r // w]).astype(jnp.int32), pos)
     on_agent = (x == s.agent_pos[0]) & (y == s.agent_pos[1])
     t = s.time
