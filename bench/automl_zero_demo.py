@@ -39,7 +39,9 @@ def main() -> None:
 
     base = {**preset("demo"), "islands": 1}
     # warm-up: compile every kernel outside the timed region
-    warm = Search(from_dict(AutoMLZeroConfig, {**base, "individuals_per_iteration": 2000, "select_tasks": 2}), 1)
+    warm = Search(
+        from_dict(AutoMLZeroConfig, {**base, "individuals_per_iteration": 2000, "select_tasks": 2}), 1
+    )
     warm.step()
     warm.close()
 
@@ -59,26 +61,38 @@ def main() -> None:
                 break
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         m = s.metrics()
-        per_seed.append({"seed": seed, "solved": solved_s is not None, "seconds": round(wall, 2),
-                         "individuals": s.individuals, "best_fitness": round(s.best_fitness, 7),
-                         "select_fitness": round(s.best_select, 7) if s.best_select >= 0 else None,
-                         "fec_hit_rate": round(m["fec_hit_rate"], 4), "experiments": s.experiment + 1})
+        per_seed.append(
+            {
+                "seed": seed,
+                "solved": solved_s is not None,
+                "seconds": round(wall, 2),
+                "individuals": s.individuals,
+                "best_fitness": round(s.best_fitness, 7),
+                "select_fitness": round(s.best_select, 7) if s.best_select >= 0 else None,
+                "fec_hit_rate": round(m["fec_hit_rate"], 4),
+                "experiments": s.experiment + 1,
+            }
+        )
         total_ind += s.individuals
         total_wall += wall
         total_cpu += cpu
         s.close()
     solved = [p["seconds"] for p in per_seed if p["solved"]]
-    print(json.dumps({
-        "bench": "automl_zero_demo",
-        "individuals_per_s": round(total_ind / total_wall),
-        "individuals_per_cpu_s": round(total_ind / total_cpu),
-        "seeds_solved": len(solved),
-        "seeds_tried": len(per_seed),
-        "median_seconds_to_solve": statistics.median(solved) if solved else None,
-        "minutes_per_seed": args.minutes,
-        "load_average_1min": round(os.getloadavg()[0], 2),
-        "per_seed": per_seed,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "automl_zero_demo",
+                "individuals_per_s": round(total_ind / total_wall),
+                "individuals_per_cpu_s": round(total_ind / total_cpu),
+                "seeds_solved": len(solved),
+                "seeds_tried": len(per_seed),
+                "median_seconds_to_solve": statistics.median(solved) if solved else None,
+                "minutes_per_seed": args.minutes,
+                "load_average_1min": round(os.getloadavg()[0], 2),
+                "per_seed": per_seed,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

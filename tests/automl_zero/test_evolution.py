@@ -103,8 +103,14 @@ def test_islands_give_the_same_result_with_any_number_of_workers():
 
 def test_cli_resume_is_identical(tmp_path):
     full, part = tmp_path / "full", tmp_path / "part"
-    assert main(["automl-zero", "--preset", "smoke", "--run-dir", str(full), "--iterations", "4", "--seed", "3"]) == 0
-    assert main(["automl-zero", "--preset", "smoke", "--run-dir", str(part), "--iterations", "2", "--seed", "3"]) == 0
+    assert (
+        main(["automl-zero", "--preset", "smoke", "--run-dir", str(full), "--iterations", "4", "--seed", "3"])
+        == 0
+    )
+    assert (
+        main(["automl-zero", "--preset", "smoke", "--run-dir", str(part), "--iterations", "2", "--seed", "3"])
+        == 0
+    )
     assert main(["automl-zero", "--resume", str(part), "--iterations", "4"]) == 0
     with RunStore.open(full) as a, RunStore.open(part) as b:
         assert a.digest() == b.digest()
@@ -113,8 +119,22 @@ def test_cli_resume_is_identical(tmp_path):
 
 
 def test_bad_input_is_one_clear_error(capsys):
-    assert main(["automl-zero", "--preset", "smoke", "--predict-ops", "SCALAR_FOO", "--run-dir", "/tmp/never"]) == 2
+    assert (
+        main(["automl-zero", "--preset", "smoke", "--predict-ops", "SCALAR_FOO", "--run-dir", "/tmp/never"])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "unknown op 'SCALAR_FOO'" in err and err.count("\n") == 1
     with pytest.raises(AigaError, match="setup_size"):
         smoke(setup_size=(5, 1, 3))
+
+
+@pytest.mark.slow
+def test_demo_rediscovers_linear_regression():
+    """The demo preset, seed 0, one island: solved (select fitness > 0.9999) within 1.5 M individuals."""
+    cfg = from_dict(AutoMLZeroConfig, {**preset("demo"), "islands": 1, "seed": 0})
+    s = Search(cfg, 1)
+    while s.solved_at is None and s.individuals < 1_500_000:
+        s.step()
+    s.close()
+    assert s.solved_at is not None and s.best_select > 0.9999

@@ -12,25 +12,34 @@ NS, NV, NM = 4, 4, 3
 
 S0 = np.array([0.0, 0.5, -2.0, 4.0])
 V0 = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0], [2.0, 2.0, 2.0], [1.0, 2.0, 3.0]])
-M0 = np.array([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]],
-               [[0.0, -1.0, 2.0], [1.0, 0.0, -3.0], [2.0, 2.0, 0.5]],
-               [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]])
+M0 = np.array(
+    [
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 10.0]],
+        [[0.0, -1.0, 2.0], [1.0, 0.0, -3.0], [2.0, 2.0, 0.5]],
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],
+    ]
+)
 
 
 def run(op, a=0, b=0, o=0, data=(0.0, 0.0, 0.0, 0.0), s=S0, v=V0, m=M0, rng_seed=1):
     """Execute one instruction on a memory filled with s, v, m; return (s, v, m) afterwards."""
     mem = np.zeros(memory_size(NS, NV, NM, F))
     mem[:NS] = s
-    mem[NS:NS + NV * F] = v.ravel()
-    mem[NS + NV * F:NS + NV * F + NM * F * F] = m.ravel()
+    mem[NS : NS + NV * F] = v.ravel()
+    mem[NS + NV * F : NS + NV * F + NM * F * F] = m.ravel()
     ta, tb, to = OP_TYPES[op]
-    ins = np.array([[op, offset(ta, a, NS, NV, F), offset(tb, b, NS, NV, F), offset(to, o, NS, NV, F)]], np.int32)
+    ins = np.array(
+        [[op, offset(ta, a, NS, NV, F), offset(tb, b, NS, NV, F), offset(to, o, NS, NV, F)]], np.int32
+    )
     dat = np.array([data], np.float64)
     rng = np.array([rng_seed], np.uint64)
     with np.errstate(all="ignore"):
         exec_range(ins, dat, 0, 1, mem, F, rng)
-    return (mem[:NS].copy(), mem[NS:NS + NV * F].reshape(NV, F).copy(),
-            mem[NS + NV * F:NS + NV * F + NM * F * F].reshape(NM, F, F).copy())
+    return (
+        mem[:NS].copy(),
+        mem[NS : NS + NV * F].reshape(NV, F).copy(),
+        mem[NS + NV * F : NS + NV * F + NM * F * F].reshape(NM, F, F).copy(),
+    )
 
 
 def pstd(x):
@@ -172,4 +181,7 @@ def test_random_ops_draw_from_their_distributions():
     gm = run(64, 0, 0, 1, (0, 0.0, 1.0, 0))[2][1]
     assert len(set(gv.tolist())) == 3 and len(set(gm.ravel().tolist())) == 9
     # reproducible from the RNG state
-    assert run(62, 0, 0, 2, (0, 0.0, 1.0, 0), rng_seed=5)[0][2] == run(62, 0, 0, 2, (0, 0.0, 1.0, 0), rng_seed=5)[0][2]
+    assert (
+        run(62, 0, 0, 2, (0, 0.0, 1.0, 0), rng_seed=5)[0][2]
+        == run(62, 0, 0, 2, (0, 0.0, 1.0, 0), rng_seed=5)[0][2]
+    )

@@ -44,9 +44,13 @@ def last_checkpoint(run: Path) -> int:
     return max(its, default=-1)
 
 
-def metric_rows(run: Path) -> int:
+def metric_rows(run: Path, pid: int | None = None) -> int:
+    """Iterations logged; with ``pid``, 0 until that process has opened the run (and, on resume,
+    dropped the rows past its checkpoint)."""
     try:
         with sqlite3.connect(f"file:{run / 'run.sqlite'}?mode=ro", uri=True) as c:
+            if pid is not None and c.execute("SELECT value FROM info WHERE key = 'pid'").fetchone() != (str(pid),):
+                return 0
             return c.execute("SELECT COUNT(DISTINCT iteration) FROM metrics").fetchone()[0]
     except sqlite3.Error:
         return 0
@@ -77,7 +81,7 @@ def kill_when(args: list[str], run: Path, after_iterations: int, delay: float) -
     p = subprocess.Popen([sys.executable, "-m", "aiga.cli", *args], env=ENV,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t_end = time.time() + 120
-    while time.time() < t_end and p.poll() is None and metric_rows(run) < after_iterations:
+    while time.time() < t_end and p.poll() is None and metric_rows(run, p.pid) < after_iterations:
         time.sleep(0.01)
     time.sleep(delay)
     workers = children(p.pid)

@@ -87,14 +87,19 @@ def test_killed_worker_costs_a_retry(tmp_path: Path):
 
 @pytest.mark.slow
 @pytest.mark.ray
-def test_ray_backend_matches_in_process():
+def test_ray_backend_matches_in_process_and_survives_a_dead_worker(tmp_path: Path):
     pytest.importorskip("ray")
     from aiga.core.workers import RayEvaluator
 
     ref = _run_steps(InProcessEvaluator())
+    theta = np.linspace(-1, 1, 30)
+    expected = InProcessEvaluator().antithetic(Sphere(30), theta, 0.1, 5, (1,), 20)
     ev = RayEvaluator(address=None, init_kwargs={"num_cpus": 2})
     try:
         s = _run_steps(ev)
+        got = ev.antithetic(DieOnce(30, str(tmp_path / "died")), theta, 0.1, 5, (1,), 20)
     finally:
         ev.close()
     assert s.theta.tobytes() == ref.theta.tobytes()
+    assert (tmp_path / "died").exists()  # a Ray worker process did die mid-task, and Ray retried it
+    assert got.returns.tobytes() == expected.returns.tobytes()

@@ -52,7 +52,8 @@ def test_mdp_transitions_and_rewards_by_hand():
         jax.random.split(k, 4000))
     assert float((nxt == 0).mean()) == pytest.approx(0.25, abs=0.03) and int(nxt.max()) == 1
     noisy = TabularMDP(num_states=3, num_actions=2)
-    rs = jax.jit(jax.vmap(lambda kk: noisy.step(kk, params, jnp.int32(2), jnp.int32(1))[2]))(jax.random.split(k, 4000))
+    noisy_step = jax.jit(jax.vmap(lambda kk: noisy.step(kk, params, jnp.int32(2), jnp.int32(1))[2]))
+    rs = noisy_step(jax.random.split(k, 4000))
     assert float(rs.mean()) == pytest.approx(6.0, abs=0.1) and float(rs.std()) == pytest.approx(1.0, abs=0.1)
     # hand value iteration, horizon 2: Q1 = R; Q0(s, a) = R(s, a) + Σ P(s'|s,a) max_a' R(s', a')
     q = np.asarray(value_iteration(params.transitions, params.rewards, 2))

@@ -81,7 +81,8 @@ def test_second_and_first_order_match_hand_unrolled_two_steps():
 
     g0 = 2 * (a * w0 - b)
     w1a = w0 - alpha * g0
-    assert float(jax.grad(meta_alpha)(jnp.float32(alpha))) == pytest.approx(2 * (aq * w1a - bq) * -g0, rel=1e-5)
+    expected_alpha = 2 * (aq * w1a - bq) * -g0
+    assert float(jax.grad(meta_alpha)(jnp.float32(alpha))) == pytest.approx(expected_alpha, rel=1e-5)
 
 
 def test_sinusoid_sampler_ranges():

@@ -10,8 +10,9 @@ from aiga.core.runstore import RunStore  # noqa: E402
 
 MAML = ["--iterations", "40", "--log-every", "10", "--checkpoint-every", "20", "--eval-every", "20",
         "--eval-tasks", "8", "--final-eval-tasks", "8", "--hidden", "8 8", "--meta-batch", "4", "--seed", "3"]
-RL2 = ["--iterations", "6", "--log-every", "2", "--checkpoint-every", "2", "--eval-every", "2", "--trials", "8",
-       "--minibatches", "2", "--episodes", "6", "--arms", "3", "--hidden", "8", "--eval-trials", "16", "--seed", "5"]
+RL2 = ["--iterations", "6", "--log-every", "2", "--checkpoint-every", "2", "--eval-every", "2",
+       "--trials", "8", "--minibatches", "2", "--episodes", "6", "--arms", "3", "--hidden", "8",
+       "--eval-trials", "16", "--seed", "5"]
 
 
 def _interrupt_at(monkeypatch, iteration):

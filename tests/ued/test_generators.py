@@ -9,19 +9,20 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from aiga.envs.maze import generators as g  # noqa: E402
-from aiga.envs.maze.level import Level, empty_level  # noqa: E402
+from aiga.envs.maze.level import Level  # noqa: E402
 from aiga.ued.accel import select_parents  # noqa: E402
 
 
 def test_sample_level_counts_and_empty_rooms():
+    sample = jax.jit(g.sample_level, static_argnums=1)
     for seed in range(5):
-        lv = jax.jit(g.sample_level, static_argnums=1)(jax.random.PRNGKey(seed), 25)
+        lv = sample(jax.random.PRNGKey(seed), 25)
         w = np.asarray(lv.wall_map)
         assert 1 <= w.sum() <= 25
         ax, ay = np.asarray(lv.agent_pos)
         gx, gy = np.asarray(lv.goal_pos)
         assert (ax, ay) != (gx, gy) and not w[ay, ax] and not w[gy, gx]
-    assert int(g.sample_level(jax.random.PRNGKey(0), 0).wall_map.sum()) == 0
+    assert int(sample(jax.random.PRNGKey(0), 0).wall_map.sum()) == 0
 
 
 def test_mutation_keeps_agent_and_goal_free_and_edits_at_most_n():
@@ -39,13 +40,11 @@ def test_mutation_keeps_agent_and_goal_free_and_edits_at_most_n():
 
 def test_select_parents_ranks_flattened_scores():
     # six levels told apart by their goal x; scores laid out 2 x 3 (e.g. per process)
-    lv = empty_level(13, 13)
-    levels = Level(jnp.zeros((2, 3, 13, 13), bool),
-                   jnp.stack([jnp.array([[0, 12], [1, 12], [2, 12]]), jnp.array([[3, 12], [4, 12], [5, 12]])]),
-                   jnp.zeros((2, 3, 2), jnp.int32), jnp.zeros((2, 3), jnp.int32))
-    del lv
+    goals = jnp.array([[[0, 12], [1, 12], [2, 12]], [[3, 12], [4, 12], [5, 12]]])
+    levels = Level(jnp.zeros((2, 3, 13, 13), bool), goals, jnp.zeros((2, 3, 2), jnp.int32),
+                   jnp.zeros((2, 3), jnp.int32))
     sc = jnp.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.7]])
-    parents = select_parents(levels, sc, 2, 4)
+    parents = jax.jit(select_parents, static_argnums=(2, 3))(levels, sc, 2, 4)
     # global top two: 0.9 (level 1) and 0.8 (level 3); dcd's per-row argsort picked levels 1 and 0 instead
     assert np.asarray(parents.goal_pos[:, 0]).tolist() == [1, 3, 1, 3]
     whole = select_parents(levels, sc, 0, 6)
@@ -53,18 +52,17 @@ def test_select_parents_ranks_flattened_scores():
 
 
 def test_adversary_noise_is_random():
-    s0 = g.adversary_reset(jax.random.PRNGKey(0), noise_dim=50)
-    s1 = g.adversary_reset(jax.random.PRNGKey(1), noise_dim=50)
-    z0, z1 = np.asarray(g.adversary_obs(s0).noise), np.asarray(g.adversary_obs(s1).noise)
+    reset_obs = jax.jit(lambda k: g.adversary_obs(g.adversary_reset(k, noise_dim=50)))
+    z0, z1 = (np.asarray(reset_obs(jax.random.PRNGKey(i)).noise) for i in (0, 1))
     assert z0.shape == (50,) and np.all((z0 >= 0) & (z0 < 1))
     assert z0.std() > 0.15  # U[0,1) has std 0.29; jaxued's default multiplied it by a False flag (all 0)
     assert not np.allclose(z0, z1)
 
 
 def test_adversary_construction_script():
-    step = jax.jit(g.adversary_step)
-    s = g.adversary_reset(jax.random.PRNGKey(0))
-    assert np.asarray(g.adversary_obs(s).image)[..., 0].max() == 1  # empty board, nothing shown yet
+    step, obs = jax.jit(g.adversary_step), jax.jit(g.adversary_obs)
+    s = jax.jit(g.adversary_reset)(jax.random.PRNGKey(0))
+    assert np.asarray(obs(s).image)[..., 0].max() == 1  # empty board, nothing shown yet
     s = step(s, jnp.int32(14), jax.random.PRNGKey(1))  # goal at (1, 1)
     assert np.asarray(s.goal_pos).tolist() == [1, 1]
     s = step(s, jnp.int32(14), jax.random.PRNGKey(2))  # agent on the goal -> placed at random elsewhere
@@ -75,6 +73,6 @@ def test_adversary_construction_script():
     s = step(s, jnp.int32(agent[1] * 13 + agent[0]), jax.random.PRNGKey(5))  # on the agent: no-op
     w = np.asarray(g.adversary_level(s).wall_map)
     assert w.sum() == 1 and w[1, 2]
-    img = np.asarray(g.adversary_obs(s).image)
+    img = np.asarray(obs(s).image)
     assert img[1, 1, 0] == 8 and img[agent[1], agent[0], 0] == 10 and img[1, 2, 0] == 2
     assert int(s.time) == 5

@@ -18,8 +18,8 @@ def _cfg(**kw):
 
 
 def _same(a, b):
-    return all(np.array_equal(x, y) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b),
-                                                     strict=True))
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    return all(np.array_equal(x, y) for x, y in zip(la, lb, strict=True))
 
 
 def test_robust_plr_no_gradient_on_fresh_levels():
@@ -54,3 +54,18 @@ def test_resume_is_identical(tmp_path):
         assert a.digest() == b.digest()
         assert a.last_iteration() == 4
         assert len(a.metrics(name="train/return")) == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["dr", "plr", "accel", "paired"])
+def test_every_method_runs_and_reports(tmp_path, method):
+    from aiga.cli import main
+    from aiga.core.runstore import RunStore
+
+    run_dir = tmp_path / method
+    assert main(["ued", "--method", method, "--preset", "smoke", "--run-dir", str(run_dir)]) == 0
+    with RunStore.open(run_dir, readonly=True) as store:
+        assert len(store.metrics(name="heldout/mean/solve_rate")) == 2  # cycles 2 and 4
+        assert store.events("levels")
+    assert main(["ued", "--report", str(run_dir)]) == 0
+    assert (run_dir / "media" / "heldout_paths.png").exists()

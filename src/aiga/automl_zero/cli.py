@@ -25,12 +25,24 @@ def add_parser(subparsers, name: str = SYSTEM) -> argparse.ArgumentParser:
     from aiga.cli import add_run_args
     from aiga.core.config import add_config_args
 
-    p = subparsers.add_parser(name, help="AutoML-Zero: evolve learning algorithms from basic maths",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="demo", choices=sorted(PRESETS),
-                   help="search space and tasks (default demo, the reference's run_demo.sh)")
-    p.add_argument("--report", default=None, metavar="DIR",
-                   help="print the best program of the run in DIR as Python/NumPy and its fitness; run nothing")
+    p = subparsers.add_parser(
+        name,
+        help="AutoML-Zero: evolve learning algorithms from basic maths",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--preset",
+        default="demo",
+        choices=sorted(PRESETS),
+        help="search space and tasks (default demo, the reference's run_demo.sh)",
+    )
+    p.add_argument(
+        "--report",
+        default=None,
+        metavar="DIR",
+        help="print the best program of the run in DIR as Python/NumPy and its fitness; run nothing",
+    )
     add_run_args(p)
     # Config flags are added lazily from the dataclass; importing it pulls numba, so keep it light:
     from aiga.automl_zero.config import AutoMLZeroConfig
@@ -55,8 +67,15 @@ def run(args: argparse.Namespace) -> int:
 
         raise AigaError("automl-zero runs its islands on local threads; --ray is not supported")
     workers = args.workers or os.cpu_count() or 1
-    ctx = start_run(SYSTEM, AutoMLZeroConfig, resume=args.resume, run_dir=args.run_dir, preset=preset(args.preset),
-                    config_file=args.config, overrides=cli_overrides(args))
+    ctx = start_run(
+        SYSTEM,
+        AutoMLZeroConfig,
+        resume=args.resume,
+        run_dir=args.run_dir,
+        preset=preset(args.preset),
+        config_file=args.config,
+        overrides=cli_overrides(args),
+    )
     store, cfg = ctx.store, ctx.config
     if cfg.islands == 0:  # resolve "one per worker" once; the run keeps the number (results depend on it)
         cfg = replace(cfg, islands=workers)
@@ -67,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with run_status(store), progress(cfg.iterations, SYSTEM, initial=search.iteration) as bar:
             t_last, n_last = time.perf_counter(), search.individuals
-            while search.iteration < cfg.iterations and not (cfg.stop_when_solved and search.solved_at is not None):
+            while search.iteration < cfg.iterations and not (
+                cfg.stop_when_solved and search.solved_at is not None
+            ):
                 events = search.step()
                 it = search.iteration
                 m = search.metrics()
@@ -77,14 +98,26 @@ def run(args: argparse.Namespace) -> int:
                 speed = (search.individuals - n_last) / max(now - t_last, 1e-9)
                 t_last, n_last = now, search.individuals
                 store.set_info(individuals_per_s=f"{speed:.0f}")
-                bar.update(1, **{"indiv/s": round(speed), "best": m["best_fitness"], "fec_hit": m["fec_hit_rate"]})
+                bar.update(
+                    1,
+                    **{
+                        "indiv/s": round(speed),
+                        "best": m["best_fitness"],
+                        "select": m["best_select_fitness"],
+                        "fec_hit": m["fec_hit_rate"],
+                    },
+                )
                 for kind, data in events:
                     if kind == "solved":
-                        bar.write(f"solved after {data['individuals']:,} individuals: select fitness "
-                                  f"{data['select_fitness']:.6f}")
+                        bar.write(
+                            f"solved after {data['individuals']:,} individuals: select fitness "
+                            f"{data['select_fitness']:.6f}"
+                        )
                     elif kind == "experiment":
-                        bar.write(f"no success after {cfg.experiment_individuals:,} individuals: experiment "
-                                  f"{data['experiment']} starts with new task seeds")
+                        bar.write(
+                            f"no success after {cfg.experiment_individuals:,} individuals: experiment "
+                            f"{data['experiment']} starts with new task seeds"
+                        )
                 done = it >= cfg.iterations or (cfg.stop_when_solved and search.solved_at is not None)
                 if it % cfg.checkpoint_every == 0 or done:
                     arrays, meta = search.state()
@@ -95,8 +128,11 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     if search.best_program is not None:
         status = "solved" if search.solved_at is not None else "not solved"
-        print(f"{status}; best search fitness {search.best_fitness:.6f} after {search.individuals:,} individuals; "
-              f"best program: {Path(store.path) / 'best_program.py'}")
+        print(
+            f"{status}; best search fitness {search.best_fitness:.6f} after {search.individuals:,} "
+            "individuals; "
+            f"best program: {Path(store.path) / 'best_program.py'}"
+        )
     return 0
 
 
@@ -111,12 +147,23 @@ def write_best(store, search) -> None:
     if prog is None:
         return
     cfg = search.cfg
-    src = export_source(prog, cfg.scalars, cfg.vectors, cfg.matrices, cfg.features,
-                        title=f"Best AutoML-Zero program of {store.path.name} (search fitness "
-                              f"{search.best_fitness:.6f})", max_abs_error=cfg.max_abs_error,
-                        median=cfg.fitness_combination == "median")
+    src = export_source(
+        prog,
+        cfg.scalars,
+        cfg.vectors,
+        cfg.matrices,
+        cfg.features,
+        title=f"Best AutoML-Zero program of {store.path.name} (search fitness {search.best_fitness:.6f})",
+        max_abs_error=cfg.max_abs_error,
+        median=cfg.fitness_combination == "median",
+    )
     atomic_write_text(store.path / "best_program.py", src)
-    search.tasks.save(store.path / "best_program_tasks.npz")
+    tasks = (
+        search.tasks
+        if search.best_experiment == search.experiment
+        else search.search_tasks(search.best_experiment)
+    )
+    tasks.save(store.path / "best_program_tasks.npz")
     np.savez(store.path / "best_program.npz", ins=prog.ins, dat=prog.dat, sizes=np.array(prog.sizes))
     (store.media_dir / "best_program.py").write_text(src)
 
@@ -134,16 +181,26 @@ def report(run_dir: str) -> int:
         if ckpt is None or "best_program_ins" not in ckpt.arrays:
             raise AigaError(f"{run_dir} has no checkpoint with a best program yet")
         a = ckpt.arrays
-        prog = Program(a["best_program_ins"].astype("int32"), a["best_program_dat"].astype("float64"),
-                       tuple(int(x) for x in a["best_program_sizes"]))
+        prog = Program(
+            a["best_program_ins"].astype("int32"),
+            a["best_program_dat"].astype("float64"),
+            tuple(int(x) for x in a["best_program_sizes"]),
+        )
         prog.validate(cfg.scalars, cfg.vectors, cfg.matrices)
-        from aiga.automl_zero.evolution import Search
+        from aiga.automl_zero.evolution import experiment_tasks
 
-        search = Search(from_dict(AutoMLZeroConfig, {**store.config(), "islands": max(cfg.islands, 1)}), 1)
-        search.load_state(a, ckpt.meta)
-        fit = evaluate(prog, cfg, search.tasks)[0]
-        search.close()
-    print(export_source(prog, cfg.scalars, cfg.vectors, cfg.matrices, cfg.features,
-                        max_abs_error=cfg.max_abs_error, median=cfg.fitness_combination == "median"))
+        tasks = experiment_tasks(cfg, int(ckpt.meta.get("best_experiment", 0)))
+        fit = evaluate(prog, cfg, tasks)[0]
+    print(
+        export_source(
+            prog,
+            cfg.scalars,
+            cfg.vectors,
+            cfg.matrices,
+            cfg.features,
+            max_abs_error=cfg.max_abs_error,
+            median=cfg.fitness_combination == "median",
+        )
+    )
     print(f"# search fitness {fit:.6f} (iteration {ckpt.iteration})")
     return 0

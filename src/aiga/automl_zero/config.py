@@ -15,30 +15,94 @@ from aiga.core.config import AigaError, check_choice, check_range, param
 
 #: Op names by id, as in instruction.proto (without the ``_OP`` suffix).
 OP_NAMES = (
-    "NO_OP", "SCALAR_SUM", "SCALAR_DIFF", "SCALAR_PRODUCT", "SCALAR_DIVISION", "SCALAR_ABS",
-    "SCALAR_RECIPROCAL", "SCALAR_SIN", "SCALAR_COS", "SCALAR_TAN", "SCALAR_ARCSIN", "SCALAR_ARCCOS",
-    "SCALAR_ARCTAN", "SCALAR_EXP", "SCALAR_LOG", "SCALAR_HEAVYSIDE", "VECTOR_HEAVYSIDE", "MATRIX_HEAVYSIDE",
-    "SCALAR_VECTOR_PRODUCT", "SCALAR_BROADCAST", "VECTOR_RECIPROCAL", "VECTOR_NORM", "VECTOR_ABS",
-    "VECTOR_SUM", "VECTOR_DIFF", "VECTOR_PRODUCT", "VECTOR_DIVISION", "VECTOR_INNER_PRODUCT",
-    "VECTOR_OUTER_PRODUCT", "SCALAR_MATRIX_PRODUCT", "MATRIX_RECIPROCAL", "MATRIX_VECTOR_PRODUCT",
-    "VECTOR_COLUMN_BROADCAST", "VECTOR_ROW_BROADCAST", "MATRIX_NORM", "MATRIX_COLUMN_NORM", "MATRIX_ROW_NORM",
-    "MATRIX_TRANSPOSE", "MATRIX_ABS", "MATRIX_SUM", "MATRIX_DIFF", "MATRIX_PRODUCT", "MATRIX_DIVISION",
-    "MATRIX_MATRIX_PRODUCT", "SCALAR_MIN", "VECTOR_MIN", "MATRIX_MIN", "SCALAR_MAX", "VECTOR_MAX",
-    "MATRIX_MAX", "VECTOR_MEAN", "MATRIX_MEAN", "MATRIX_ROW_MEAN", "MATRIX_ROW_ST_DEV", "VECTOR_ST_DEV",
-    "MATRIX_ST_DEV", "SCALAR_CONST_SET", "VECTOR_CONST_SET", "MATRIX_CONST_SET", "SCALAR_UNIFORM_SET",
-    "VECTOR_UNIFORM_SET", "MATRIX_UNIFORM_SET", "SCALAR_GAUSSIAN_SET", "VECTOR_GAUSSIAN_SET",
+    "NO_OP",
+    "SCALAR_SUM",
+    "SCALAR_DIFF",
+    "SCALAR_PRODUCT",
+    "SCALAR_DIVISION",
+    "SCALAR_ABS",
+    "SCALAR_RECIPROCAL",
+    "SCALAR_SIN",
+    "SCALAR_COS",
+    "SCALAR_TAN",
+    "SCALAR_ARCSIN",
+    "SCALAR_ARCCOS",
+    "SCALAR_ARCTAN",
+    "SCALAR_EXP",
+    "SCALAR_LOG",
+    "SCALAR_HEAVYSIDE",
+    "VECTOR_HEAVYSIDE",
+    "MATRIX_HEAVYSIDE",
+    "SCALAR_VECTOR_PRODUCT",
+    "SCALAR_BROADCAST",
+    "VECTOR_RECIPROCAL",
+    "VECTOR_NORM",
+    "VECTOR_ABS",
+    "VECTOR_SUM",
+    "VECTOR_DIFF",
+    "VECTOR_PRODUCT",
+    "VECTOR_DIVISION",
+    "VECTOR_INNER_PRODUCT",
+    "VECTOR_OUTER_PRODUCT",
+    "SCALAR_MATRIX_PRODUCT",
+    "MATRIX_RECIPROCAL",
+    "MATRIX_VECTOR_PRODUCT",
+    "VECTOR_COLUMN_BROADCAST",
+    "VECTOR_ROW_BROADCAST",
+    "MATRIX_NORM",
+    "MATRIX_COLUMN_NORM",
+    "MATRIX_ROW_NORM",
+    "MATRIX_TRANSPOSE",
+    "MATRIX_ABS",
+    "MATRIX_SUM",
+    "MATRIX_DIFF",
+    "MATRIX_PRODUCT",
+    "MATRIX_DIVISION",
+    "MATRIX_MATRIX_PRODUCT",
+    "SCALAR_MIN",
+    "VECTOR_MIN",
+    "MATRIX_MIN",
+    "SCALAR_MAX",
+    "VECTOR_MAX",
+    "MATRIX_MAX",
+    "VECTOR_MEAN",
+    "MATRIX_MEAN",
+    "MATRIX_ROW_MEAN",
+    "MATRIX_ROW_ST_DEV",
+    "VECTOR_ST_DEV",
+    "MATRIX_ST_DEV",
+    "SCALAR_CONST_SET",
+    "VECTOR_CONST_SET",
+    "MATRIX_CONST_SET",
+    "SCALAR_UNIFORM_SET",
+    "VECTOR_UNIFORM_SET",
+    "MATRIX_UNIFORM_SET",
+    "SCALAR_GAUSSIAN_SET",
+    "VECTOR_GAUSSIAN_SET",
     "MATRIX_GAUSSIAN_SET",
 )
 OP_IDS = {name: i for i, name in enumerate(OP_NAMES)}
 
 #: Mutation types, named and numbered as in the reference's mutator.proto.
 MUTATION_TYPES = {
-    "alter_param": 0, "randomize_instruction": 1, "randomize_component_function": 2, "identity": 3,
-    "insert_instruction": 4, "remove_instruction": 5, "trade_instruction": 6, "randomize_algorithm": 7,
+    "alter_param": 0,
+    "randomize_instruction": 1,
+    "randomize_component_function": 2,
+    "identity": 3,
+    "insert_instruction": 4,
+    "remove_instruction": 5,
+    "trade_instruction": 6,
+    "randomize_algorithm": 7,
 }
 
-_DEMO_OPS = ("SCALAR_CONST_SET", "VECTOR_INNER_PRODUCT", "SCALAR_DIFF", "SCALAR_PRODUCT", "SCALAR_VECTOR_PRODUCT",
-             "VECTOR_SUM")
+_DEMO_OPS = (
+    "SCALAR_CONST_SET",
+    "VECTOR_INNER_PRODUCT",
+    "SCALAR_DIFF",
+    "SCALAR_PRODUCT",
+    "SCALAR_VECTOR_PRODUCT",
+    "VECTOR_SUM",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,12 +110,15 @@ class AutoMLZeroConfig:
     """One AutoML-Zero search (defaults: the reference's ``run_demo.sh``)."""
 
     seed: int = param(0, "random seed of the whole run")
-    iterations: int = param(100, "iterations; each runs individuals_per_iteration individuals on every island")
+    iterations: int = param(
+        100, "iterations; each runs individuals_per_iteration individuals on every island"
+    )
     individuals_per_iteration: int = param(10_000, "individuals per island per iteration (the progress unit)")
     # tasks
     task: str = param("linear", "task family: linear, nonlinear (2-layer teacher) or projected_binary")
-    dataset: str = param("digits", "projected_binary only: 'digits' (bundled with scikit-learn) or an .npz "
-                                   "with arrays x, y")
+    dataset: str = param(
+        "digits", "projected_binary only: 'digits' (bundled with scikit-learn) or an .npz with arrays x, y"
+    )
     features: int = param(4, "feature size F")
     num_tasks: int = param(10, "search tasks")
     num_train: int = param(100, "training examples per search task")
@@ -61,8 +128,11 @@ class AutoMLZeroConfig:
     select_valid: int = param(100, "validation examples per select task")
     sufficient_fitness: float = param(0.9999, "search and select fitness that count as solved")
     stop_when_solved: bool = param(True, "end the run once a candidate passes the select check")
-    experiment_individuals: int = param(1_000_000, "start a fresh experiment (new population and task seeds) "
-                                                   "after this many individuals without success (0: never)")
+    experiment_individuals: int = param(
+        1_000_000,
+        "start a fresh experiment (new population and task seeds) "
+        "after this many individuals without success (0: never)",
+    )
     # memory and search space
     scalars: int = param(4, "scalar addresses (s0 label, s1 prediction)")
     vectors: int = param(3, "vector addresses (v0 features)")
@@ -73,11 +143,16 @@ class AutoMLZeroConfig:
     setup_size: tuple[int, int, int] = param((10, 10, 10), "Setup size: initial, min, max")
     predict_size: tuple[int, int, int] = param((2, 2, 2), "Predict size: initial, min, max")
     learn_size: tuple[int, int, int] = param((8, 8, 8), "Learn size: initial, min, max")
-    mutation_types: tuple[str, ...] = param(("alter_param", "randomize_instruction", "randomize_component_function"),
-                                            "mutation types drawn uniformly (repeat one to weight it)")
+    mutation_types: tuple[str, ...] = param(
+        ("alter_param", "randomize_instruction", "randomize_component_function"),
+        "mutation types drawn uniformly (repeat one to weight it)",
+    )
     mutate_prob: float = param(0.9, "probability that a child is mutated (else an exact copy)")
-    constant_mutation: str = param("code", "constant perturbation: 'code' (x exp(N(0,1))) or 'paper' "
-                                           "(x U[0.5, 2]); both flip the sign with p=0.1")
+    constant_mutation: str = param(
+        "code",
+        "constant perturbation: 'code' (x exp(N(0,1))) or 'paper' "
+        "(x U[0.5, 2]); both flip the sign with p=0.1",
+    )
     initial_population: str = param("random", "random or no_op programs")
     # evolution
     population_size: int = param(1000, "population size P per island")
@@ -97,8 +172,9 @@ class AutoMLZeroConfig:
     hurdle_tasks: int = param(5, "tasks evaluated before the hurdle check")
     hurdle_update_every: int = param(100, "recompute the hurdle every this many individuals")
     # islands
-    islands: int = param(0, "independent populations (0: one per worker); results depend on this, not on "
-                            "--workers")
+    islands: int = param(
+        0, "independent populations (0: one per worker); results depend on this, not on --workers"
+    )
     migrate_every: int = param(1, "iterations between migrations (islands > 1)")
     migration_size: int = param(50, "individuals each island uploads and receives per migration")
     checkpoint_every: int = param(20, "iterations between checkpoints")
@@ -121,8 +197,10 @@ class AutoMLZeroConfig:
         for name in ("setup_size", "predict_size", "learn_size"):
             init, lo, hi = getattr(self, name)
             if not 0 <= lo <= init <= hi:
-                raise AigaError(f"{name} must be (initial, min, max) with 0 <= min <= initial <= max, got "
-                                f"{getattr(self, name)}")
+                raise AigaError(
+                    f"{name} must be (initial, min, max) with 0 <= min <= initial <= max, got "
+                    f"{getattr(self, name)}"
+                )
         for name in ("setup_ops", "predict_ops", "learn_ops"):
             op_ids(getattr(self, name), name)
         if not any(getattr(self, n) for n in ("setup_ops", "predict_ops", "learn_ops")):

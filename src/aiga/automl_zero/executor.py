@@ -1,4 +1,4 @@
-"""Evaluation of one compiled program on tasks: Setup once, Predict+Learn per example, Predict-only validation.
+"""Evaluation of one compiled program on tasks: Setup once, Predict+Learn per example, then validation.
 
 Paper: Real et al., AutoML-Zero (ICML 2020), Fig. 1 and Sec. 3 (the evaluation process). Reference:
 google-research ``automl_zero/executor.h`` (``Executor::Execute``, ``TrainNoOptImpl``, ``Validate``,
@@ -34,8 +34,27 @@ def flip_and_squash(rmse):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def execute_task(ins, dat, n_setup, n_predict, n_learn, x_tr, y_tr, n_tr, x_va, y_va, n_va, eval_type,
-                 mem, nS, F, rng, max_abs_error, errs, record):
+def execute_task(
+    ins,
+    dat,
+    n_setup,
+    n_predict,
+    n_learn,
+    x_tr,
+    y_tr,
+    n_tr,
+    x_va,
+    y_va,
+    n_va,
+    eval_type,
+    mem,
+    nS,
+    F,
+    rng,
+    max_abs_error,
+    errs,
+    record,
+):
     """Fitness of a compiled program on one task; with ``record`` the absolute errors of every train and
     validation step go to ``errs`` (the FEC fingerprint). Returns (fitness, number of errors recorded)."""
     mem[:] = 0.0

@@ -1,4 +1,4 @@
-"""Functional equivalence checking (FEC): a fingerprint of a program's behaviour and an LRU cache of fitnesses.
+"""Functional equivalence checking (FEC): a fingerprint of a program's behaviour, an LRU cache of fitnesses.
 
 Paper: Real et al., AutoML-Zero (ICML 2020), Sec. 3.2 ("functional equivalence checking": run each
 candidate on 10 train and 10 validation examples, truncate and hash the predictions, reuse the fitness of
@@ -193,7 +193,17 @@ class FECCache:
         self.t_slot = np.full(T, -1, np.int64)
 
     def args(self) -> tuple:
-        return (self.key, self.fit, self.cnt, self.prev, self.nxt, self.free, self.meta, self.t_key, self.t_slot)
+        return (
+            self.key,
+            self.fit,
+            self.cnt,
+            self.prev,
+            self.nxt,
+            self.free,
+            self.meta,
+            self.t_key,
+            self.t_slot,
+        )
 
     def find(self, k: int) -> tuple[bool, float]:
         found, f = cache_find(np.uint64(k), *self.args(), self.forget_every)
@@ -215,6 +225,8 @@ class FECCache:
             if a.shape != cur.shape:
                 from aiga.core.config import AigaError
 
-                raise AigaError(f"checkpoint FEC cache array {name} has shape {a.shape}, expected {cur.shape}")
+                raise AigaError(
+                    f"checkpoint FEC cache array {name} has shape {a.shape}, expected {cur.shape}"
+                )
             setattr(self, name, a.astype(cur.dtype, copy=True))
         _rebuild(self.key, self.nxt, self.meta, self.t_key, self.t_slot)

@@ -26,8 +26,7 @@ import numpy as np
 from numba import njit
 
 from aiga.automl_zero.config import MUTATION_TYPES  # noqa: F401
-from aiga.automl_zero.ops import (OP_NAMES, OP_TYPES, mix64, rng_gauss, rng_int, rng_open_uniform,
-                                  rng_uniform)
+from aiga.automl_zero.ops import OP_NAMES, OP_TYPES, mix64, rng_gauss, rng_int, rng_open_uniform, rng_uniform
 from aiga.core.config import AigaError
 
 SETUP, PREDICT, LEARN = 0, 1, 2
@@ -50,27 +49,30 @@ class Program:
 
     def component(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         start = sum(self.sizes[:c])
-        return self.ins[start:start + self.sizes[c]], self.dat[start:start + self.sizes[c]]
+        return self.ins[start : start + self.sizes[c]], self.dat[start : start + self.sizes[c]]
 
     def to_buffers(self, seg_start: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ins = np.zeros((rows, 4), np.int32)
         dat = np.zeros((rows, 4), np.float64)
         for c in range(3):
             i, d = self.component(c)
-            ins[seg_start[c]:seg_start[c] + len(i)] = i
-            dat[seg_start[c]:seg_start[c] + len(d)] = d
+            ins[seg_start[c] : seg_start[c] + len(i)] = i
+            dat[seg_start[c] : seg_start[c] + len(d)] = d
         return ins, dat, np.array(self.sizes, np.int32)
 
     @staticmethod
     def from_buffers(ins: np.ndarray, dat: np.ndarray, sizes: np.ndarray, seg_start: np.ndarray) -> Program:
-        rows_i = [ins[seg_start[c]:seg_start[c] + sizes[c]] for c in range(3)]
-        rows_d = [dat[seg_start[c]:seg_start[c] + sizes[c]] for c in range(3)]
-        return Program(np.concatenate(rows_i).astype(np.int32), np.concatenate(rows_d).astype(np.float64),
-                       (int(sizes[0]), int(sizes[1]), int(sizes[2])))
+        rows_i = [ins[seg_start[c] : seg_start[c] + sizes[c]] for c in range(3)]
+        rows_d = [dat[seg_start[c] : seg_start[c] + sizes[c]] for c in range(3)]
+        return Program(
+            np.concatenate(rows_i).astype(np.int32),
+            np.concatenate(rows_d).astype(np.float64),
+            (int(sizes[0]), int(sizes[1]), int(sizes[2])),
+        )
 
     @staticmethod
     def from_lists(setup=(), predict=(), learn=()) -> Program:
-        """Build from lists of ``(op, in1, in2, out[, activation, f0, f1, f2])`` tuples (tests, hand-written)."""
+        """Build from lists of ``(op, in1, in2, out[, activation, f0, f1, f2])`` tuples (hand-written)."""
         rows_i, rows_d = [], []
         for comp in (setup, predict, learn):
             for row in comp:
@@ -443,7 +445,9 @@ def compile_program(ins, dat, sizes, seg_start, nS, nV, nM, F, out_ins, out_dat,
                 out_ins[n, j + 1] = off
             for j in range(4):
                 out_dat[n, j] = dat[k, j]
-            h = mix64(h ^ np.uint64(op * 1000003 + out_ins[n, 1] * 8191 + out_ins[n, 2] * 131 + out_ins[n, 3]))
+            h = mix64(
+                h ^ np.uint64(op * 1000003 + out_ins[n, 1] * 8191 + out_ins[n, 2] * 131 + out_ins[n, 3])
+            )
             if op >= 56:
                 bits = dat[k].view(np.uint64)
                 for j in range(4):
@@ -458,8 +462,10 @@ def live_mask(program: Program, n_scalars: int, n_vectors: int, n_matrices: int)
     """One flag per instruction of ``program``: True where it can affect a prediction."""
     seg = np.array([0, program.sizes[0], program.sizes[0] + program.sizes[1]], np.int64)
     mark = np.zeros(max(len(program.ins), 1), np.bool_)
-    live_instructions(program.ins, np.array(program.sizes, np.int64), seg, n_scalars, n_vectors, n_matrices, mark)
-    return mark[:len(program.ins)]
+    live_instructions(
+        program.ins, np.array(program.sizes, np.int64), seg, n_scalars, n_vectors, n_matrices, mark
+    )
+    return mark[: len(program.ins)]
 
 
 def prune(program: Program, n_scalars: int, n_vectors: int, n_matrices: int) -> Program:
@@ -467,7 +473,7 @@ def prune(program: Program, n_scalars: int, n_vectors: int, n_matrices: int) -> 
     mark = live_mask(program, n_scalars, n_vectors, n_matrices) & (program.ins[:, 0] != 0)
     sizes, start = [], 0
     for c in range(3):
-        sizes.append(int(mark[start:start + program.sizes[c]].sum()))
+        sizes.append(int(mark[start : start + program.sizes[c]].sum()))
         start += program.sizes[c]
     return Program(program.ins[mark].copy(), program.dat[mark].copy(), tuple(sizes))
 
@@ -483,30 +489,63 @@ def instruction_source(op: int, a: int, b: int, o: int, d) -> str:
     """One instruction as a line of NumPy (memory ``s``, ``v``, ``m`` as in the paper's figures)."""
     act, f0, f1, f2 = (float(x) for x in d)
     u = {
-        1: f"s[{o}] = s[{a}] + s[{b}]", 2: f"s[{o}] = s[{a}] - s[{b}]", 3: f"s[{o}] = s[{a}] * s[{b}]",
-        4: f"s[{o}] = s[{a}] / s[{b}]", 5: f"s[{o}] = abs(s[{a}])", 6: f"s[{o}] = 1.0 / s[{a}]",
-        7: f"s[{o}] = np.sin(s[{a}])", 8: f"s[{o}] = np.cos(s[{a}])", 9: f"s[{o}] = np.tan(s[{a}])",
-        10: f"s[{o}] = np.arcsin(s[{a}])", 11: f"s[{o}] = np.arccos(s[{a}])", 12: f"s[{o}] = np.arctan(s[{a}])",
-        13: f"s[{o}] = np.exp(s[{a}])", 14: f"s[{o}] = np.log(s[{a}])",
+        1: f"s[{o}] = s[{a}] + s[{b}]",
+        2: f"s[{o}] = s[{a}] - s[{b}]",
+        3: f"s[{o}] = s[{a}] * s[{b}]",
+        4: f"s[{o}] = s[{a}] / s[{b}]",
+        5: f"s[{o}] = abs(s[{a}])",
+        6: f"s[{o}] = 1.0 / s[{a}]",
+        7: f"s[{o}] = np.sin(s[{a}])",
+        8: f"s[{o}] = np.cos(s[{a}])",
+        9: f"s[{o}] = np.tan(s[{a}])",
+        10: f"s[{o}] = np.arcsin(s[{a}])",
+        11: f"s[{o}] = np.arccos(s[{a}])",
+        12: f"s[{o}] = np.arctan(s[{a}])",
+        13: f"s[{o}] = np.exp(s[{a}])",
+        14: f"s[{o}] = np.log(s[{a}])",
         15: f"s[{o}] = 1.0 if s[{a}] >= 0.0 else 0.0",
-        16: f"v[{o}] = np.where(v[{a}] > 0.0, 1.0, 0.0)", 17: f"m[{o}] = np.where(m[{a}] > 0.0, 1.0, 0.0)",
-        18: f"v[{o}] = s[{a}] * v[{b}]", 19: f"v[{o}] = np.full(F, s[{a}])", 20: f"v[{o}] = 1.0 / v[{a}]",
-        21: f"s[{o}] = np.sqrt(np.sum(v[{a}] * v[{a}]))", 22: f"v[{o}] = np.abs(v[{a}])",
-        23: f"v[{o}] = v[{a}] + v[{b}]", 24: f"v[{o}] = v[{a}] - v[{b}]", 25: f"v[{o}] = v[{a}] * v[{b}]",
-        26: f"v[{o}] = v[{a}] / v[{b}]", 27: f"s[{o}] = dot(v[{a}], v[{b}])",
-        28: f"m[{o}] = np.outer(v[{a}], v[{b}])", 29: f"m[{o}] = s[{a}] * m[{b}]", 30: f"m[{o}] = 1.0 / m[{a}]",
-        31: f"v[{o}] = m[{a}] @ v[{b}]", 32: f"m[{o}] = np.repeat(v[{a}][:, None], F, axis=1)",
-        33: f"m[{o}] = np.repeat(v[{a}][None, :], F, axis=0)", 34: f"s[{o}] = np.sqrt(np.sum(m[{a}] ** 2))",
-        35: f"v[{o}] = np.sqrt(np.sum(m[{a}] ** 2, axis=0))", 36: f"v[{o}] = np.sqrt(np.sum(m[{a}] ** 2, axis=1))",
-        37: f"m[{o}] = m[{a}].T.copy()", 38: f"m[{o}] = np.abs(m[{a}])", 39: f"m[{o}] = m[{a}] + m[{b}]",
-        40: f"m[{o}] = m[{a}] - m[{b}]", 41: f"m[{o}] = m[{a}] * m[{b}]", 42: f"m[{o}] = m[{a}] / m[{b}]",
-        43: f"m[{o}] = m[{a}] @ m[{b}]", 44: f"s[{o}] = min(s[{a}], s[{b}])",
-        45: f"v[{o}] = np.minimum(v[{a}], v[{b}])", 46: f"m[{o}] = np.minimum(m[{a}], m[{b}])",
-        47: f"s[{o}] = max(s[{a}], s[{b}])", 48: f"v[{o}] = np.maximum(v[{a}], v[{b}])",
-        49: f"m[{o}] = np.maximum(m[{a}], m[{b}])", 50: f"s[{o}] = np.mean(v[{a}])",
-        51: f"s[{o}] = np.mean(m[{a}])", 52: f"v[{o}] = np.mean(m[{a}], axis=1)",
-        53: f"v[{o}] = pstd(m[{a}], axis=1)", 54: f"s[{o}] = pstd(v[{a}])", 55: f"s[{o}] = pstd(m[{a}])",
-        56: f"s[{o}] = {_fmt(act)}", 57: f"v[{o}][int(F * {_fmt(f0)})] = {_fmt(f1)}",
+        16: f"v[{o}] = np.where(v[{a}] > 0.0, 1.0, 0.0)",
+        17: f"m[{o}] = np.where(m[{a}] > 0.0, 1.0, 0.0)",
+        18: f"v[{o}] = s[{a}] * v[{b}]",
+        19: f"v[{o}] = np.full(F, s[{a}])",
+        20: f"v[{o}] = 1.0 / v[{a}]",
+        21: f"s[{o}] = np.sqrt(np.sum(v[{a}] * v[{a}]))",
+        22: f"v[{o}] = np.abs(v[{a}])",
+        23: f"v[{o}] = v[{a}] + v[{b}]",
+        24: f"v[{o}] = v[{a}] - v[{b}]",
+        25: f"v[{o}] = v[{a}] * v[{b}]",
+        26: f"v[{o}] = v[{a}] / v[{b}]",
+        27: f"s[{o}] = dot(v[{a}], v[{b}])",
+        28: f"m[{o}] = np.outer(v[{a}], v[{b}])",
+        29: f"m[{o}] = s[{a}] * m[{b}]",
+        30: f"m[{o}] = 1.0 / m[{a}]",
+        31: f"v[{o}] = m[{a}] @ v[{b}]",
+        32: f"m[{o}] = np.repeat(v[{a}][:, None], F, axis=1)",
+        33: f"m[{o}] = np.repeat(v[{a}][None, :], F, axis=0)",
+        34: f"s[{o}] = np.sqrt(np.sum(m[{a}] ** 2))",
+        35: f"v[{o}] = np.sqrt(np.sum(m[{a}] ** 2, axis=0))",
+        36: f"v[{o}] = np.sqrt(np.sum(m[{a}] ** 2, axis=1))",
+        37: f"m[{o}] = m[{a}].T.copy()",
+        38: f"m[{o}] = np.abs(m[{a}])",
+        39: f"m[{o}] = m[{a}] + m[{b}]",
+        40: f"m[{o}] = m[{a}] - m[{b}]",
+        41: f"m[{o}] = m[{a}] * m[{b}]",
+        42: f"m[{o}] = m[{a}] / m[{b}]",
+        43: f"m[{o}] = m[{a}] @ m[{b}]",
+        44: f"s[{o}] = min(s[{a}], s[{b}])",
+        45: f"v[{o}] = np.minimum(v[{a}], v[{b}])",
+        46: f"m[{o}] = np.minimum(m[{a}], m[{b}])",
+        47: f"s[{o}] = max(s[{a}], s[{b}])",
+        48: f"v[{o}] = np.maximum(v[{a}], v[{b}])",
+        49: f"m[{o}] = np.maximum(m[{a}], m[{b}])",
+        50: f"s[{o}] = np.mean(v[{a}])",
+        51: f"s[{o}] = np.mean(m[{a}])",
+        52: f"v[{o}] = np.mean(m[{a}], axis=1)",
+        53: f"v[{o}] = pstd(m[{a}], axis=1)",
+        54: f"s[{o}] = pstd(v[{a}])",
+        55: f"s[{o}] = pstd(m[{a}])",
+        56: f"s[{o}] = {_fmt(act)}",
+        57: f"v[{o}][int(F * {_fmt(f0)})] = {_fmt(f1)}",
         58: f"m[{o}][int(F * {_fmt(f0)}), int(F * {_fmt(f1)})] = {_fmt(f2)}",
         59: f"s[{o}] = rng.uniform({_fmt(f0)}, {_fmt(f1)})",
         60: f"v[{o}] = rng.uniform({_fmt(f0)}, {_fmt(f1)}, F)",
@@ -625,16 +664,36 @@ if __name__ == "__main__":
 '''
 
 
-def export_source(program: Program, n_scalars: int, n_vectors: int, n_matrices: int, F: int, *,
-                  title: str = "An evolved algorithm", max_abs_error: float = 100.0, median: bool = False,
-                  tasks_file: str = "best_program_tasks.npz", prune_dead: bool = True) -> str:
+def export_source(
+    program: Program,
+    n_scalars: int,
+    n_vectors: int,
+    n_matrices: int,
+    F: int,
+    *,
+    title: str = "An evolved algorithm",
+    max_abs_error: float = 100.0,
+    median: bool = False,
+    tasks_file: str = "best_program_tasks.npz",
+    prune_dead: bool = True,
+) -> str:
     """Readable, self-contained Python/NumPy source of ``program`` (setup/predict/learn functions)."""
     p = prune(program, n_scalars, n_vectors, n_matrices) if prune_dead else program
     bodies = []
     for c in range(3):
         ins, dat = p.component(c)
-        lines = [f"    {instruction_source(*map(int, row), d)}" for row, d in zip(ins, dat)]
+        lines = [f"    {instruction_source(*map(int, row), d)}" for row, d in zip(ins, dat, strict=True)]
         bodies.append("\n".join(lines) if lines else "    pass")
-    return _EXPORT_TEMPLATE.format(title=title, F=F, nS=n_scalars, nV=n_vectors, nM=n_matrices,
-                                   max_abs_error=float(max_abs_error), setup=bodies[0], predict=bodies[1],
-                                   learn=bodies[2], median=bool(median), tasks_file=tasks_file)
+    return _EXPORT_TEMPLATE.format(
+        title=title,
+        F=F,
+        nS=n_scalars,
+        nV=n_vectors,
+        nM=n_matrices,
+        max_abs_error=float(max_abs_error),
+        setup=bodies[0],
+        predict=bodies[1],
+        learn=bodies[2],
+        median=bool(median),
+        tasks_file=tasks_file,
+    )

@@ -55,9 +55,17 @@ class TaskSet:
 
     def save(self, path: str | Path) -> None:
         """Plain arrays (no pickle), readable by the exported program."""
-        np.savez(path, x_train=self.x_train, y_train=self.y_train, n_train=self.n_train, x_valid=self.x_valid,
-                 y_valid=self.y_valid, n_valid=self.n_valid, classification=(self.eval_type == ACCURACY),
-                 index=self.index)
+        np.savez(
+            path,
+            x_train=self.x_train,
+            y_train=self.y_train,
+            n_train=self.n_train,
+            x_valid=self.x_valid,
+            y_valid=self.y_valid,
+            n_valid=self.n_valid,
+            classification=(self.eval_type == ACCURACY),
+            index=self.index,
+        )
 
     @staticmethod
     def stack(tasks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]]) -> TaskSet:
@@ -72,21 +80,30 @@ class TaskSet:
         xv = np.zeros((T, nva, F))
         yv = np.zeros((T, nva))
         for i, (a, b, c, d, _) in enumerate(tasks):
-            xt[i, :len(a)] = a
-            yt[i, :len(b)] = b
-            xv[i, :len(c)] = c
-            yv[i, :len(d)] = d
-        return TaskSet(xt, yt, np.array([len(t[1]) for t in tasks], np.int64), xv, yv,
-                       np.array([len(t[3]) for t in tasks], np.int64), np.array([t[4] for t in tasks], np.int64),
-                       np.arange(T, dtype=np.int64))
+            xt[i, : len(a)] = a
+            yt[i, : len(b)] = b
+            xv[i, : len(c)] = c
+            yv[i, : len(d)] = d
+        return TaskSet(
+            xt,
+            yt,
+            np.array([len(t[1]) for t in tasks], np.int64),
+            xv,
+            yv,
+            np.array([len(t[3]) for t in tasks], np.int64),
+            np.array([t[4] for t in tasks], np.int64),
+            np.arange(T, dtype=np.int64),
+        )
 
 
 def _check(F: int, n_train: int, n_valid: int, n_tasks: int) -> None:
     if F < 1:
         raise AigaError(f"feature size must be at least 1, got {F}")
     if n_train < 10 or n_valid < 1:
-        raise AigaError("tasks need at least 10 training examples (the FEC fingerprint uses 10) and 1 "
-                        f"validation example; got {n_train} and {n_valid}")
+        raise AigaError(
+            "tasks need at least 10 training examples (the FEC fingerprint uses 10) and 1 "
+            f"validation example; got {n_train} and {n_valid}"
+        )
     if n_tasks < 1:
         raise AigaError(f"need at least one task, got {n_tasks}")
 
@@ -125,7 +142,7 @@ def nonlinear_regression(n_tasks: int, F: int, n_train: int, n_valid: int, seed:
 
 
 def load_image_arrays(source: str) -> tuple[np.ndarray, np.ndarray]:
-    """``digits`` (scikit-learn's bundled set, no download) or a path to an ``.npz`` holding ``x`` and ``y``."""
+    """``digits`` (scikit-learn's bundled set, no download) or a path to an ``.npz`` with ``x`` and ``y``."""
     if source == "digits":
         from sklearn.datasets import load_digits
 
@@ -138,7 +155,9 @@ def load_image_arrays(source: str) -> tuple[np.ndarray, np.ndarray]:
         with np.load(p, allow_pickle=False) as z:
             x, y = np.asarray(z["x"], np.float64), np.asarray(z["y"])
     except (KeyError, ValueError, OSError) as e:
-        raise AigaError(f"{p} must be an .npz with arrays 'x' (examples) and 'y' (integer labels): {e}") from None
+        raise AigaError(
+            f"{p} must be an .npz with arrays 'x' (examples) and 'y' (integer labels): {e}"
+        ) from None
     x = x.reshape(len(x), -1)
     if len(x) != len(y):
         raise AigaError(f"{p}: x has {len(x)} examples but y has {len(y)} labels")
@@ -162,8 +181,9 @@ def class_pairs(labels: np.ndarray, split: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def projected_binary(n_tasks: int, F: int, n_train: int, n_valid: int, seed: int, source: str = "digits",
-                     split: str = "search") -> TaskSet:
+def projected_binary(
+    n_tasks: int, F: int, n_train: int, n_valid: int, seed: int, source: str = "digits", split: str = "search"
+) -> TaskSet:
     """Projected binary classification (Sec. 4.2): task t takes a class pair (cycling through the pairs),
     projects the images with a random N(0, 1/d) matrix to F features, standardises them with the training
     statistics, and labels the first class 0 and the second 1. Train/valid come from a random split of the
@@ -191,12 +211,20 @@ def projected_binary(n_tasks: int, F: int, n_train: int, n_valid: int, seed: int
         sd[sd == 0] = 1.0
         z = (z - mu) / sd
         lab = (y[idx] == b).astype(np.float64)
-        out.append((z[:ntr], lab[:ntr], z[ntr:ntr + nva], lab[ntr:ntr + nva], ACCURACY))
+        out.append((z[:ntr], lab[:ntr], z[ntr : ntr + nva], lab[ntr : ntr + nva], ACCURACY))
     return TaskSet.stack(out)
 
 
-def make_tasks(kind: str, n_tasks: int, F: int, n_train: int, n_valid: int, seed: int, dataset: str = "digits",
-               split: str = "search") -> TaskSet:
+def make_tasks(
+    kind: str,
+    n_tasks: int,
+    F: int,
+    n_train: int,
+    n_valid: int,
+    seed: int,
+    dataset: str = "digits",
+    split: str = "search",
+) -> TaskSet:
     if kind == "linear":
         return linear_regression(n_tasks, F, n_train, n_valid, seed)
     if kind == "nonlinear":

@@ -36,8 +36,9 @@ Deviations from the reference (all numerically tiny, listed in docs/es.md):
   so tied returns get an arbitrary, platform- and numpy-version-dependent order. We use a *stable*
   argsort over the returns flattened as the reference does (r⁺_0, r⁻_0, r⁺_1, r⁻_1, ...): tied returns
   get distinct ranks in that order. Same ranks as the reference whenever its sort happens to keep ties
-  in order (always for n ≤ 16, where numpy's quicksort is an insertion sort), and deterministic
-  everywhere, which bit-identical resume needs. A pair with r⁺ = r⁻ thus gets a tiny non-zero weight
+  in order (numpy's generic introsort does for up to 16 values; the SIMD sorts numpy ≥ 1.25 uses on
+  AVX-512 machines do not, even for 4 values), and deterministic everywhere, which bit-identical resume
+  and worker-count independence need. A pair with r⁺ = r⁻ thus gets a tiny non-zero weight
   ±1/(2n − 1), exactly as in the reference.
 * Ranks, ε·weights and Adam run in float64 (the reference mixes float32 ranks/gradient with float64 θ
   and Adam moments that become float64 after the first step).

@@ -167,6 +167,10 @@ class RunStore:
         if not db.is_file():
             raise AigaError(f"{path} is not an aiga run directory (no run.sqlite)")
         mode = "ro" if readonly else "rw"
+        if readonly and not db.with_name(db.name + "-wal").exists():
+            # No writer has it open (SQLite removes -wal when the last one closes). A read-only open of a
+            # WAL database would create -wal and -shm files in the run; an immutable one writes nothing.
+            mode = "ro&immutable=1"
         conn = None
         try:
             conn = sqlite3.connect(f"file:{db.resolve()}?mode={mode}", uri=True, isolation_level=None, timeout=30)

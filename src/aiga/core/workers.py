@@ -37,11 +37,13 @@ import concurrent.futures as cf
 import multiprocessing as mp
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -136,21 +138,21 @@ def run_eval_task(objective: Any, thetas: np.ndarray) -> tuple[np.ndarray, np.nd
     return returns, lengths, time.perf_counter() - t0
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    while True:
+def _exit_when_orphaned(master: int) -> None:
+    while os.getppid() == master:
         time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(0)
+    os._exit(0)
 
 
-def _worker_init() -> None:
+def _worker_init(master: int) -> None:
     # Ctrl-C reaches the whole process group: the master handles it (and ends the workers), so the
     # workers ignore it instead of each printing a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     # A master killed with SIGKILL cannot end its workers, and a pool worker blocked on its task queue
     # would wait forever: each worker leaves as soon as it is orphaned.
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    # The master's pid comes from the master: a worker that starts after its master died leaves at once.
+    threading.Thread(target=_exit_when_orphaned, args=(master,), daemon=True).start()
     try:
         from threadpoolctl import threadpool_limits
 
@@ -271,7 +273,7 @@ class PoolEvaluator(Evaluator):
     def _executor(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
             self._pool = cf.ProcessPoolExecutor(self.num_workers, mp_context=mp.get_context("spawn"),
-                                                initializer=_worker_init)
+                                                initializer=_worker_init, initargs=(os.getpid(),))
         return self._pool
 
     def _run(self, tasks: list[tuple[Callable, tuple]]) -> list[Any]:
@@ -286,7 +288,7 @@ class PoolEvaluator(Evaluator):
                 i = futures[fut]
                 try:
                     results[i] = fut.result()
-                except cf.process.BrokenProcessPool:
+                except BrokenProcessPool:
                     broken = True
             if not broken:
                 break
@@ -338,6 +340,7 @@ class RayEvaluator(Evaluator):
         self._ray = ray
         self._owns_ray = False
         if not ray.is_initialized():
+            _check_reachable(address)
             env_vars = {"OMP_NUM_THREADS": "1"}
             if address in (None, "local"):  # a local cluster: workers see the driver's import path
                 env_vars["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
@@ -364,6 +367,20 @@ class RayEvaluator(Evaluator):
         if self._owns_ray:
             self._ray.shutdown()
             self._owns_ray = False
+
+
+def _check_reachable(address: str | None) -> None:
+    """Fail in seconds with one line for a ``host:port`` nobody answers at (Ray itself retries for minutes)."""
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=10):
+            pass
+    except ValueError:
+        raise AigaError(f"--ray must be 'auto' or HOST:PORT, got {address!r}") from None
+    except OSError as e:
+        raise AigaError(f"cannot reach the Ray cluster at {address}: {e.strerror or e}") from None
 
 
 def _ray_task(fn: Callable, args: tuple) -> Any:

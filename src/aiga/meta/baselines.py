@@ -98,7 +98,8 @@ def bandit_policy(name: str, n: int, gittins: Any = None) -> Any:
     def random(key: Any, s: Any, f: Any, t: Any) -> Any:
         return jax.random.randint(key, (), 0, s.shape[0])
 
-    def ucb1(key: Any, s: Any, f: Any, t: Any) -> Any:  # Auer et al. 2002: each arm once, then mean + √(2 ln t / n)
+    def ucb1(key: Any, s: Any, f: Any, t: Any) -> Any:
+        # Auer et al. 2002: each arm once, then the mean + √(2 ln t / nᵢ)
         pulls = s + f
         ucb = s / jnp.maximum(pulls, 1) + jnp.sqrt(2.0 * jnp.log(jnp.maximum(t, 1)) / jnp.maximum(pulls, 1))
         return _argmax_random_ties(key, jnp.where(pulls == 0, jnp.inf, ucb))
@@ -147,13 +148,16 @@ def _bandit_runner(name: str, n: int) -> Any:
     return jax.jit(run)
 
 
-def bandit_baselines(probs: Any, n: int, key: Any, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+def bandit_baselines(probs: Any, n: int, key: Any,
+                     names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Total reward per trial of each baseline on the trials ``probs`` ([trials, k])."""
     import jax
     import jax.numpy as jnp
 
     if names is None:
-        names = ("random", "gittins", "thompson", "ucb1") if n <= GITTINS_MAX_N else ("random", "thompson", "ucb1")
+        names = ("random", "thompson", "ucb1")
+        if n <= GITTINS_MAX_N:
+            names = ("random", "gittins", "thompson", "ucb1")
     table = jnp.asarray(gittins_table(n), dtype=jnp.float32) if "gittins" in names else jnp.zeros((1, 1, 1))
     out = {}
     keys = jax.random.split(key, probs.shape[0])

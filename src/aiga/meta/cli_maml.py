@@ -47,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
         print(report(args.target))
         return 0
     if args.target:
-        raise AigaError(f"unexpected argument {args.target!r} (did you mean 'aiga maml report {args.target}'?)")
+        raise AigaError(f"unexpected argument {args.target!r} "
+                        f"(did you mean 'aiga maml report {args.target}'?)")
     from aiga.core.runstore import run_status, start_run
 
     overrides = cli_overrides(args)
-    ctx = start_run(SYSTEM, MAMLConfig, resume=args.resume, run_dir=args.run_dir, preset=_preset(args, overrides),
-                    config_file=args.config, overrides=overrides)
+    ctx = start_run(SYSTEM, MAMLConfig, resume=args.resume, run_dir=args.run_dir,
+                    preset=_preset(args, overrides), config_file=args.config, overrides=overrides)
     with ctx.store, run_status(ctx.store):
         train_run(ctx)
         text = report(ctx.store.path)
@@ -192,7 +193,8 @@ def report(run_dir: Any) -> str:
             for steps, style in ((1, "--"), (10, "-")):
                 p = inner_adapt(m.loss, m.model, theta, alpha, task.support_x, task.support_y, steps, True)
                 ax.plot(grid, m.model.apply(p, grid), style, label=f"{steps} grad step{'s' * (steps > 1)}")
-            ax.plot(task.support_x[:, 0], task.support_y[:, 0], "^", color="purple", label=f"{cfg.k_shot} used for grad")
+            ax.plot(task.support_x[:, 0], task.support_y[:, 0], "^", color="purple",
+                    label=f"{cfg.k_shot} used for grad")
             ax.set_title(f"A={amp:.2f}, φ={phase:.2f}")
         axes[0].legend(fontsize=7)
         fig.suptitle(f"MAML, K={cfg.k_shot}: fits before and after adaptation (α={cfg.inner_lr})")

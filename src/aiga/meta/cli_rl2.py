@@ -22,10 +22,10 @@ def add_parser(subparsers: Any, name: str = SYSTEM) -> argparse.ArgumentParser:
 
     p = subparsers.add_parser(
         name, help="RL²: a GRU meta-learns to explore bandits and tabular MDPs (JAX, PPO)",
-        description="RL² (Duan et al. 2016): a recurrent policy whose state persists across the episodes of a "
-                    "trial, trained with PPO over many tasks, compared with Gittins, UCB1, Thompson sampling, "
-                    "random (bandits) or PSRL and the optimal policy (MDPs). 'aiga rl2 report RUN' reprints "
-                    "a run's table.")
+        description="RL² (Duan et al. 2016): a recurrent policy whose state persists across the episodes "
+                    "of a trial, trained with PPO over many tasks, compared with Gittins, UCB1, Thompson "
+                    "sampling, random (bandits) or PSRL and the optimal policy (MDPs). "
+                    "'aiga rl2 report RUN' reprints a run's table.")
     p.add_argument("action", nargs="?", choices=("train", "report"), default="train",
                    help="train (default) or report RUN")
     p.add_argument("target", nargs="?", metavar="RUN", help="run directory (for report)")
@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
         print(report(args.target))
         return 0
     if args.target:
-        raise AigaError(f"unexpected argument {args.target!r} (did you mean 'aiga rl2 report {args.target}'?)")
+        raise AigaError(f"unexpected argument {args.target!r} "
+                        f"(did you mean 'aiga rl2 report {args.target}'?)")
     from aiga.core.runstore import run_status, start_run
 
     ctx = start_run(SYSTEM, RL2Config, resume=args.resume, run_dir=args.run_dir, config_file=args.config,
@@ -62,7 +63,8 @@ def _compiled(cfg: RL2Config) -> tuple[Any, Any, Any]:
     from aiga.meta.rl2 import make_rl2
 
     m = make_rl2(cfg)
-    chunk_fn = jax.jit(lambda s, n: jax.lax.scan(lambda c, _: m.update(c), s, None, length=n), static_argnums=1)
+    chunk_fn = jax.jit(lambda s, n: jax.lax.scan(lambda c, _: m.update(c), s, None, length=n),
+                       static_argnums=1)
     return m, chunk_fn, jax.jit(m.evaluate)
 
 
@@ -105,10 +107,10 @@ def train_run(ctx: Any) -> Any:
     def save(it: int, s: Any) -> None:
         store.save_checkpoint(it, flatten_named(s), {"iteration": it})
 
-    desc = f"rl2 {cfg.env} k={cfg.arms} n={cfg.episodes}" if cfg.env == "bandit" else f"rl2 mdp n={cfg.episodes}"
+    desc = f"rl2 bandit k={cfg.arms} n={cfg.episodes}" if cfg.env == "bandit" else f"rl2 mdp n={cfg.episodes}"
     return drive(ctx, state=state, start=start, total=cfg.iterations, chunk=cfg.log_every,
-                 checkpoint_every=cfg.checkpoint_every, run_chunk=chunk_fn, after_chunk=after_chunk, save=save,
-                 desc=desc)
+                 checkpoint_every=cfg.checkpoint_every, run_chunk=chunk_fn, after_chunk=after_chunk,
+                 save=save, desc=desc)
 
 
 def format_table(cfg: RL2Config, results: dict[str, tuple[float, float]], trials: int) -> str:
@@ -117,7 +119,8 @@ def format_table(cfg: RL2Config, results: dict[str, tuple[float, float]], trials
 
     paper = paper_values(cfg)
     task = (f"Bernoulli bandits, k={cfg.arms} arms, n={cfg.episodes} pulls" if cfg.env == "bandit" else
-            f"tabular MDPs |S|={cfg.mdp_states} |A|={cfg.mdp_actions} T={cfg.mdp_horizon}, n={cfg.episodes} episodes")
+            f"tabular MDPs |S|={cfg.mdp_states} |A|={cfg.mdp_actions} T={cfg.mdp_horizon}, "
+            f"n={cfg.episodes} episodes")
     lines = [f"{task}: mean total reward per trial on the same {trials} held-out trials (± 95% CI)",
              f"  {'method':<10} {'ours':>18} {'paper':>8}"]
     for name, (mu, ci) in results.items():
@@ -164,7 +167,8 @@ def report(run_dir: Any) -> str:
     ax.set_xlabel("PPO iteration")
     ax.set_ylabel("total reward per trial")
     ax.legend(fontsize=8)
-    ax.set_title(f"RL² on {cfg.env}" + (f" k={cfg.arms}" if cfg.env == "bandit" else "") + f" n={cfg.episodes}")
+    arms = f" k={cfg.arms}" if cfg.env == "bandit" else ""
+    ax.set_title(f"RL² on {cfg.env}{arms} n={cfg.episodes}")
     fig.tight_layout()
     png = media / "rl2_curve.png"
     fig.savefig(png, dpi=110)

@@ -35,7 +35,8 @@ def flatten_named(tree: Any, prefix: str = "") -> dict[str, np.ndarray]:
     return out
 
 
-def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str = "", where: str = "checkpoint") -> Any:
+def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str = "",
+                    where: str = "checkpoint") -> Any:
     """Rebuild a pytree shaped like ``template`` from ``flatten_named`` output, checking names and shapes."""
     import jax
     import jax.numpy as jnp
@@ -48,7 +49,8 @@ def unflatten_named(template: Any, arrays: dict[str, np.ndarray], prefix: str = 
     for path, leaf in leaves:
         name = prefix + jax.tree_util.keystr(path)
         if name not in arrays:
-            raise AigaError(f"{where} lacks array {name!r}; it was written by another configuration or version")
+            raise AigaError(f"{where} lacks array {name!r}; it was written by another configuration "
+                            "or version")
         a = arrays[name]
         want = np.shape(leaf)
         if a.shape != want:

@@ -39,17 +39,17 @@ class MAMLConfig:
     seed: int = param(0, "random seed of the whole run")
     iterations: int = param(70000, "meta-steps (outer Adam steps); the paper trains sinusoids for 70,000")
     dataset: str = param("sinusoid", "task distribution: sinusoid or omniglot")
-    data_path: str = param("", "Omniglot images: a folder or zip in the brendenlake/omniglot layout (omniglot only)")
+    data_path: str = param("", "Omniglot images: a folder or zip in the brendenlake/omniglot layout")
     n_way: int = param(5, "classes per Omniglot task (N-way)")
     k_shot: int = param(10, "support examples per task (sinusoid) or per class (omniglot): K")
-    k_query: int = param(0, "query examples per task/class during meta-training; 0 = same as k_shot (reference)")
+    k_query: int = param(0, "query examples per task/class in meta-training; 0 = same as k_shot (reference)")
     inner_steps: int = param(1, "inner-loop SGD steps during meta-training")
     inner_lr: float = param(0.01, "inner-loop step size α (the initial value when meta_sgd is on)")
     meta_lr: float = param(1e-3, "outer Adam learning rate β")
     meta_batch: int = param(25, "tasks per meta-step")
     first_order: bool = param(False, "first-order MAML: no gradient through the inner gradients")
     meta_sgd: bool = param(False, "Meta-SGD: learn a per-parameter inner step size with θ")
-    grad_clip: float = param(0.0, "clip each meta-gradient entry to [-c, c] (0 = off; the reference uses 10 for MiniImagenet)")
+    grad_clip: float = param(0.0, "clip meta-gradient entries to [-c, c]; 0 = off (MiniImagenet: 10)")
     hidden: tuple[int, ...] = param((40, 40), "hidden layer widths of the sinusoid MLP")
     num_filters: int = param(64, "channels of each conv block (Omniglot)")
     image_size: int = param(28, "Omniglot images are resized to this many pixels a side")
@@ -147,7 +147,8 @@ def conv3x3_s2_same(x: Any, w: Any) -> Any:
     ho, wo = -(-h // 2), -(-wd // 2)
     ph, pw = max((ho - 1) * 2 + 3 - h, 0), max((wo - 1) * 2 + 3 - wd, 0)
     x = jnp.pad(x, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)))
-    cols = [x[:, i : i + 2 * (ho - 1) + 1 : 2, j : j + 2 * (wo - 1) + 1 : 2, :] for i in range(3) for j in range(3)]
+    cols = [x[:, i : i + 2 * (ho - 1) + 1 : 2, j : j + 2 * (wo - 1) + 1 : 2, :]
+            for i in range(3) for j in range(3)]
     patches = jnp.concatenate(cols, axis=-1)  # [n, ho, wo, 9c], (i, j, c) order = HWIO flattening
     return patches @ w.reshape(9 * c, -1)
 

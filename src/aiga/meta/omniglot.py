@@ -92,7 +92,8 @@ def load_characters(path: str | os.PathLike[str], image_size: int = 28) -> tuple
     names = sorted(found)
     counts = {len(found[n]) for n in names}
     if len(counts) != 1 or min(counts) < 2:
-        raise AigaError(f"Omniglot characters under {path} have unequal or too few drawings ({sorted(counts)})")
+        raise AigaError(f"Omniglot characters under {path} have unequal or too few drawings "
+                        f"({sorted(counts)})")
     per = counts.pop()
     images = np.zeros((len(names), per, image_size, image_size), np.float32)
     for i, n in enumerate(names):
@@ -153,7 +154,8 @@ class OmniglotSampler:
         return jax.vmap(one)(jax.random.split(key, num_tasks))
 
 
-def omniglot_samplers(path: str, *, n_way: int, k_shot: int, k_query: int, eval_query: int, image_size: int = 28,
+def omniglot_samplers(path: str, *, n_way: int, k_shot: int, k_query: int, eval_query: int,
+                      image_size: int = 28,
                       train_characters: int = 0) -> tuple[OmniglotSampler, OmniglotSampler]:
     """Meta-training sampler (training characters × 4 rotations) and held-out sampler (other characters)."""
     import jax.numpy as jnp

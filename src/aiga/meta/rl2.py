@@ -13,10 +13,11 @@ hidden states. Rollouts and updates are one XLA program (``lax.scan`` over time,
 and ``make_train(config)`` returns a pure ``train(key)`` that several seeds can run at once with
 ``jax.vmap`` (PureJaxRL style).
 
-Network: inputs [one-hot obs, one-hot previous action, previous reward, previous done] → GRU → linear
-softmax policy and linear value (Duan et al. use a GRU with an embedding of (s, a, r, d); the GRU's input
-weights are that linear embedding; pytorch_rl2 uses 256 units with layer norm, we default to 128 units
-without it to fit a laptop: see docs/meta.md).
+Networks: inputs [one-hot obs, one-hot previous action, previous reward, previous done] → GRU → linear
+softmax policy, and a second GRU → linear value, as pytorch_rl2's separate policy and value networks
+(Duan et al. use a GRU with an embedding of (s, a, r, d); the GRU's input weights are that linear
+embedding; pytorch_rl2 uses 256 units with layer norm, we default to fewer units without it to fit a
+laptop: see docs/meta.md).
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class RL2Config:
     mdp_states: int = param(10, "states of each random MDP")
     mdp_actions: int = param(5, "actions of each random MDP")
     mdp_horizon: int = param(10, "steps per MDP episode")
-    hidden: int = param(128, "GRU units")
-    trials: int = param(256, "trials per PPO iteration (each with its own task)")
+    hidden: int = param(64, "units of each GRU (policy and value)")
+    trials: int = param(128, "trials per PPO iteration (each with its own task)")
     epochs: int = param(4, "PPO epochs per iteration")
     minibatches: int = param(4, "minibatches (of trials) per epoch")
     lr: float = param(1e-3, "Adam learning rate")
     clip: float = param(0.1, "PPO clipping ε (pytorch_rl2: 0.10)")
-    entropy_coef: float = param(0.01, "entropy bonus")
+    entropy_coef: float = param(0.05, "entropy bonus (pytorch_rl2: 0.01, with far larger batches)")
     value_coef: float = param(0.5, "weight of the value loss")
     gamma: float = param(0.99, "discount across the whole trial")
     gae_lambda: float = param(0.3, "GAE λ (pytorch_rl2: 0.3)")
@@ -71,7 +72,8 @@ class RL2Config:
         if self.trials % self.minibatches:
             from aiga.core.config import ConfigError
 
-            raise ConfigError(f"trials ({self.trials}) must be a multiple of minibatches ({self.minibatches})")
+            raise ConfigError(f"trials ({self.trials}) must be a multiple of minibatches "
+                              f"({self.minibatches})")
         check_range("lr", self.lr, 0.0, 1.0)
         check_range("clip", self.clip, 0.0, 1.0)
         check_range("entropy_coef", self.entropy_coef, 0.0)
@@ -95,11 +97,12 @@ def make_env(config: RL2Config) -> Any:
 # ------------------------------------------------------------------------------------------ network
 
 
-def init_network(key: Any, num_inputs: int, hidden: int, num_actions: int) -> dict[str, Any]:
+def init_gru_net(key: Any, num_inputs: int, hidden: int, num_outputs: int,
+                 out_scale: float) -> dict[str, Any]:
     import jax
     import jax.numpy as jnp
 
-    k1, k2, k3, k4 = jax.random.split(key, 4)
+    k1, k2, k3 = jax.random.split(key, 3)
     glorot = jax.nn.initializers.glorot_uniform()
     ortho = jax.nn.initializers.orthogonal()
     return {
@@ -107,15 +110,25 @@ def init_network(key: Any, num_inputs: int, hidden: int, num_actions: int) -> di
         "gru_wh": jnp.concatenate([ortho(k, (hidden, hidden)) for k in jax.random.split(k2, 3)], axis=1),
         "gru_bi": jnp.zeros((3 * hidden,)),
         "gru_bh": jnp.zeros((3 * hidden,)),
-        "pi_w": 0.01 * ortho(k3, (hidden, num_actions)),  # near-uniform initial policy
-        "pi_b": jnp.zeros((num_actions,)),
-        "v_w": ortho(k4, (hidden, 1)),
-        "v_b": jnp.zeros((1,)),
+        "out_w": out_scale * ortho(k3, (hidden, num_outputs)),
+        "out_b": jnp.zeros((num_outputs,)),
     }
 
 
+def init_network(key: Any, num_inputs: int, hidden: int, num_actions: int) -> dict[str, Any]:
+    """Separate policy and value networks, each a GRU with a linear head, as in pytorch_rl2
+    (``PolicyNetwork``/``ValueNetwork``): the value's large regression gradients then cannot swamp the
+    policy's. The policy head starts near zero, i.e. near-uniform."""
+    import jax
+
+    kp, kv = jax.random.split(key)
+    return {"policy": init_gru_net(kp, num_inputs, hidden, num_actions, 0.01),
+            "value": init_gru_net(kv, num_inputs, hidden, 1, 1.0)}
+
+
 def gru_cell(params: dict[str, Any], h: Any, x: Any) -> Any:
-    """Cho et al.'s GRU (PyTorch's convention): r, z gates; n = tanh(W x + r ⊙ (U h + b)); h' = (1−z)n + zh."""
+    """Cho et al.'s GRU (PyTorch's convention): r, z gates; n = tanh(W x + r ⊙ (U h + b));
+    h' = (1−z)n + zh."""
     import jax
     import jax.numpy as jnp
 
@@ -129,11 +142,23 @@ def gru_cell(params: dict[str, Any], h: Any, x: Any) -> Any:
     return (1.0 - z) * n + z * h
 
 
-def heads(params: dict[str, Any], h: Any) -> tuple[Any, Any]:
-    return h @ params["pi_w"] + params["pi_b"], (h @ params["v_w"] + params["v_b"])[..., 0]
+def agent_step(params: dict[str, Any], h: Any, x: Any) -> tuple[Any, Any, Any]:
+    """One step of both recurrent networks: ``h`` stacks the policy's and the value's states [2, H]."""
+    hp = gru_cell(params["policy"], h[0], x)
+    hv = gru_cell(params["value"], h[1], x)
+    logits = hp @ params["policy"]["out_w"] + params["policy"]["out_b"]
+    value = (hv @ params["value"]["out_w"] + params["value"]["out_b"])[..., 0]
+    return jnp_stack(hp, hv), logits, value
 
 
-def agent_input(num_obs: int, num_actions: int, obs: Any, prev_action: Any, prev_reward: Any, prev_done: Any) -> Any:
+def jnp_stack(a: Any, b: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.stack([a, b])
+
+
+def agent_input(num_obs: int, num_actions: int, obs: Any, prev_action: Any, prev_reward: Any,
+                prev_done: Any) -> Any:
     """(observation, previous action, previous reward, done) as one vector; ``prev_action`` −1 = none yet."""
     import jax
     import jax.numpy as jnp
@@ -151,7 +176,8 @@ def agent_input(num_obs: int, num_actions: int, obs: Any, prev_action: Any, prev
 
 class Trajectory(NamedTuple):
     """One trial, time on the leading axis: inputs seen, actions, their log-probs, values, rewards and
-    the hidden state *before* each step (``h_in``; zeros at the trial's start only)."""
+    the hidden states *before* each step (``h_in`` [time, 2, H]: policy and value GRUs; zeros at the
+    trial's start only)."""
 
     inputs: Any
     actions: Any
@@ -175,8 +201,7 @@ def rollout(env: Any, params: dict[str, Any], env_params: Any, key: Any, hidden:
         h, state, obs, pa, pr, pd, key = carry
         key, ka, ks = jax.random.split(key, 3)
         x = agent_input(env.num_obs, env.num_actions, obs, pa, pr, pd)
-        h_new = gru_cell(params, h, x)
-        logits, value = heads(params, h_new)
+        h_new, logits, value = agent_step(params, h, x)
         a = jax.random.categorical(ka, logits)
         logp = jax.nn.log_softmax(logits)[a]
         state, obs, r = env.step(ks, env_params, state, a)
@@ -186,7 +211,7 @@ def rollout(env: Any, params: dict[str, Any], env_params: Any, key: Any, hidden:
         obs = jnp.where(done, ro, obs)
         return (h_new, state, obs, a, r, done, key), Trajectory(x, a, logp, value, r, h)
 
-    init = (jnp.zeros((hidden,)), s0, o0, jnp.int32(-1), jnp.float32(0.0), False, key)
+    init = (jnp.zeros((2, hidden)), s0, o0, jnp.int32(-1), jnp.float32(0.0), False, key)
     _, traj = jax.lax.scan(step, init, jnp.arange(length))
     return traj
 
@@ -197,10 +222,10 @@ def replay(params: dict[str, Any], inputs: Any, hidden: int) -> tuple[Any, Any]:
     import jax.numpy as jnp
 
     def step(h: Any, x: Any) -> tuple[Any, tuple[Any, Any]]:
-        h = gru_cell(params, h, x)
-        return h, heads(params, h)
+        h, logits, value = agent_step(params, h, x)
+        return h, (logits, value)
 
-    _, (logits, values) = jax.lax.scan(step, jnp.zeros((hidden,)), inputs)
+    _, (logits, values) = jax.lax.scan(step, jnp.zeros((2, hidden)), inputs)
     return logits, values
 
 
@@ -276,7 +301,8 @@ def make_rl2(config: RL2Config) -> RL2:
     def update(state: TrainState) -> tuple[TrainState, dict[str, Any]]:
         key, kt, kr, kp = jax.random.split(state.key, 4)
         env_params = jax.vmap(env.sample_params)(jax.random.split(kt, config.trials))
-        traj = jax.vmap(run, in_axes=(None, 0, 0))(state.params, env_params, jax.random.split(kr, config.trials))
+        keys = jax.random.split(kr, config.trials)
+        traj = jax.vmap(run, in_axes=(None, 0, 0))(state.params, env_params, keys)
         adv = jax.vmap(lambda r, v: gae(r, v, config.gamma, config.gae_lambda))(traj.rewards, traj.values)
         ret = adv + traj.values
         mb = config.trials // config.minibatches

@@ -1,5 +1,8 @@
 """``aiga es``: train one walker on one course with POET's ES (the paper's direct-optimisation baseline).
 
+Wang et al. 2019 (POET), "ES from scratch" on a target course; the loop is ``aiga.poet.direct_es`` and
+the options mirror uber-research/poet's ``master.py`` ES flags (see docs/es.md).
+
 Examples::
 
     aiga es --course flat                         # until --iterations (default 1000)

@@ -48,7 +48,7 @@ def make_step(cfg: UEDConfig):
         children = jax.vmap(generators.mutate_level, in_axes=(0, 0, None))(
             jax.random.split(k_mut, cfg.num_envs), parents, cfg.n_edits)
         traj, last_value, sc, max_ret, k_upd = play_and_score(state, children, k_play, None)
-        buf = lb.insert_batch(state.buffer, children, sc, max_ret)
+        buf = lb.insert_batch(state.buffer, children, sc, max_ret, cfg.buffer_unique)
         student, losses = maybe_update(state, traj, last_value, k_upd, cfg.exploratory_grad)
         new = state._replace(student=student, buffer=buf, last_branch=jnp.int32(plr.MUTATE),
                              counts=state.counts.at[plr.MUTATE].add(1))
@@ -58,7 +58,8 @@ def make_step(cfg: UEDConfig):
         key, k_dec, k_branch = jax.random.split(state.key, 3)
         state = state._replace(key=key)
         replay = lb.replay_decision(state.buffer, k_dec, cfg.replay_prob, cfg.min_fill)
-        branch = jnp.where(state.last_branch == plr.REPLAY, plr.MUTATE, jnp.where(replay, plr.REPLAY, plr.NEW))
+        branch = jnp.where(state.last_branch == plr.REPLAY, plr.MUTATE,
+                           jnp.where(replay, plr.REPLAY, plr.NEW))
         new, m, levels = jax.lax.switch(branch, [on_new, on_replay, on_mutate], state, k_branch)
         m = {**m, **lb.stats(new.buffer, cfg.temperature, cfg.staleness_coef)}
         return new, m, levels

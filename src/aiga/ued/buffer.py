@@ -70,10 +70,11 @@ def replay_weights(buf: LevelBuffer, temperature: float, staleness_coef: float) 
 
 
 def replay_decision(buf: LevelBuffer, key: jax.Array, replay_prob: float, min_fill: float) -> jax.Array:
-    """Replay (True) or fresh levels: only once the buffer is ``min_fill`` full, then with ``replay_prob``."""
+    """Replay (True) or fresh levels: only once the buffer is ``min_fill`` full (and not empty), then with
+    probability ``replay_prob``."""
     capacity = buf.scores.shape[0]
     full_enough = buf.size.astype(jnp.float32) / capacity >= min_fill
-    return full_enough & (jax.random.uniform(key) < replay_prob)
+    return full_enough & (buf.size > 0) & (jax.random.uniform(key) < replay_prob)
 
 
 def sample_replay(buf: LevelBuffer, key: jax.Array, n: int, temperature: float, staleness_coef: float
@@ -89,24 +90,42 @@ def sample_replay(buf: LevelBuffer, key: jax.Array, n: int, temperature: float, 
     return jax.lax.scan(draw, buf, jax.random.split(key, n))
 
 
-def insert(buf: LevelBuffer, level: Level, score: jax.Array, max_return: jax.Array) -> LevelBuffer:
-    """Insert one level: a free slot if any, else replace the lowest score if ``score`` beats it."""
+def find(buf: LevelBuffer, level: Level) -> jax.Array:
+    """Slot holding exactly ``level`` (walls, goal, agent, direction), or -1."""
     capacity = buf.scores.shape[0]
-    idx = jnp.where(buf.size < capacity, buf.size, jnp.argmin(buf.scores))
-    ok = score > buf.scores[idx]
+    same = jnp.arange(capacity) < buf.size
+    for stored, new in zip(buf.levels, level, strict=True):
+        same = same & (stored == new).reshape(capacity, -1).all(-1)
+    return jnp.where(same.any(), jnp.argmax(same), -1)
+
+
+def insert(buf: LevelBuffer, level: Level, score: jax.Array, max_return: jax.Array,
+           unique: bool = False) -> LevelBuffer:
+    """Insert one level: a free slot if any, else replace the lowest score if ``score`` beats it.
+
+    With ``unique`` (jaxued's ``duplicate_check``, minimax's "force unique") a level already in the
+    buffer is not stored twice: its entry gets the new score, the larger max return and a fresh timestamp.
+    """
+    capacity = buf.scores.shape[0]
+    dup = find(buf, level) if unique else jnp.int32(-1)
+    idx = jnp.where(dup >= 0, dup, jnp.where(buf.size < capacity, buf.size, jnp.argmin(buf.scores)))
+    ok = (dup >= 0) | (score > buf.scores[idx])
     c = buf.episode_count + 1
+    max_return = jnp.where(dup >= 0, jnp.maximum(max_return, buf.max_returns[idx]), max_return)
 
     def put(a, v):
         return jnp.where(ok, a.at[idx].set(v), a)
 
+    grow = ok & (dup < 0)
     return LevelBuffer(jax.tree_util.tree_map(put, buf.levels, level), put(buf.scores, score),
                        put(buf.timestamps, c), put(buf.max_returns, max_return),
-                       jnp.where(ok, jnp.minimum(buf.size + 1, capacity), buf.size), c)
+                       jnp.where(grow, jnp.minimum(buf.size + 1, capacity), buf.size), c)
 
 
-def insert_batch(buf: LevelBuffer, levels: Level, scores: jax.Array, max_returns: jax.Array) -> LevelBuffer:
+def insert_batch(buf: LevelBuffer, levels: Level, scores: jax.Array, max_returns: jax.Array,
+                 unique: bool = False) -> LevelBuffer:
     def body(b, x):
-        return insert(b, *x), None
+        return insert(b, *x, unique=unique), None
 
     return jax.lax.scan(body, buf, (levels, scores, max_returns))[0]
 

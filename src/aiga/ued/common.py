@@ -42,7 +42,8 @@ def random_levels(key: jax.Array, n: int, n_walls: int) -> Level:
     return jax.vmap(generators.sample_level, in_axes=(0, None))(jax.random.split(key, n), n_walls)
 
 
-def level_scores(cfg: UEDConfig, traj: Trajectory, advantages: jax.Array, max_returns: jax.Array) -> jax.Array:
+def level_scores(cfg: UEDConfig, traj: Trajectory, advantages: jax.Array,
+                 max_returns: jax.Array) -> jax.Array:
     if cfg.score == "pvl":
         return scores.positive_value_loss(traj.done, advantages)
     return scores.max_mc(traj.done, traj.value, max_returns)

@@ -1,8 +1,10 @@
 """Settings of a UED run (one dataclass for every method; the method picks the fields it uses).
 
 Defaults are jaxued's ``examples/maze_plr.py`` / ``maze_paired.py`` settings (which follow dcd and
-minimax; differences are listed in docs/ued.md), except the budget: ``iterations`` is small so the
-command finishes on a laptop. Presets (``PRESETS``) give each method its reference values and a ``smoke``
+minimax; differences are listed in docs/ued.md), except the budget: ``iterations`` is 1000 cycles (8 M
+steps, about half an hour on a laptop CPU) instead of 30 000, and the level buffer holds 1000 levels
+instead of 4000 so that replay starts after ~16 cycles rather than ~63 (``--buffer-size 4000`` restores
+the reference). Presets (``PRESETS``) give each method its reference values and a ``smoke``
 preset the tests run end to end.
 """
 
@@ -18,7 +20,7 @@ METHODS = ("dr", "plr", "accel", "paired")
 @dataclass(frozen=True)
 class UEDConfig:
     seed: int = param(0, "random seed of the whole run")
-    iterations: int = param(300, "training cycles (one rollout of num_envs levels each, and its update)")
+    iterations: int = param(1000, "training cycles (one rollout of num_envs levels each, and its update)")
     method: str = param("accel", "dr | plr (robust PLR, PLR⊥) | accel | paired")
     family: str = param("maze", "environment family: maze | walker")
     # students / PPO
@@ -38,16 +40,17 @@ class UEDConfig:
     # levels
     n_walls: int = param(25, "wall draws of a random level (DR and PLR fresh levels); PAIRED's wall budget")
     # PLR / ACCEL
-    buffer_size: int = param(4000, "level buffer capacity")
+    buffer_size: int = param(1000, "level buffer capacity (references: 4000, for 30k updates)")
     replay_prob: float = param(0.8, "probability of a replay cycle once the buffer is min_fill full")
     staleness_coef: float = param(0.3, "rho: weight of staleness in the replay distribution")
     temperature: float = param(0.3, "beta: rank weights are (1/rank)^(1/beta)")
     min_fill: float = param(0.5, "buffer fraction required before replaying")
     score: str = param("maxmc", "level score: maxmc | pvl")
+    buffer_unique: bool = param(True, "never store a level twice (jaxued duplicate_check, minimax force unique)")
     exploratory_grad: bool = param(False, "also update on fresh levels (plain PLR); False = robust PLR")
     n_edits: int = param(5, "ACCEL: edits per mutated level")
     accel_parents: int = param(0, "ACCEL: mutate the top-k replayed levels by score (0 = the whole batch)")
-    accel_empty_start: bool = param(True, "ACCEL: fresh levels are empty rooms (False: random n_walls levels)")
+    accel_empty_start: bool = param(True, "ACCEL: fresh levels are empty rooms (else random n_walls levels)")
     # PAIRED
     regret_clip: bool = param(False, "PAIRED: clip the adversary's regret at 0 (minimax does; jaxued not)")
     adversary_filters: int = param(128, "PAIRED: adversary conv filters")
@@ -86,7 +89,8 @@ class UEDConfig:
         if self.num_envs % self.minibatches:
             from aiga.core.config import ConfigError
 
-            raise ConfigError(f"num_envs ({self.num_envs}) must be divisible by minibatches ({self.minibatches})")
+            raise ConfigError(f"num_envs ({self.num_envs}) must be divisible by minibatches "
+                              f"({self.minibatches})")
         check_range("lr", self.lr, 0.0)
         check_range("gamma", self.gamma, 0.0, 1.0)
         check_range("gae_lambda", self.gae_lambda, 0.0, 1.0)
@@ -103,13 +107,19 @@ class UEDConfig:
         check_range("eval_attempts", self.eval_attempts, 1)
         check_range("checkpoint_every", self.checkpoint_every, 1)
         check_range("snapshot_every", self.snapshot_every, 1)
+        if self.eval_suite not in ("default", "jaxued"):
+            from aiga.envs.maze import suite
+
+            for name in (n.strip() for n in self.eval_suite.split(",") if n.strip()):
+                suite.maze_info(name)  # one clear line for an unknown maze
         if self.eval_horizon != "reference":
             try:
                 check_range("eval_horizon", int(self.eval_horizon), 1)
             except ValueError:
                 from aiga.core.config import ConfigError
 
-                raise ConfigError(f"eval_horizon must be a number or 'reference', got {self.eval_horizon!r}") from None
+                raise ConfigError(f"eval_horizon must be a number or 'reference', "
+                                  f"got {self.eval_horizon!r}") from None
 
 
 #: Reference settings per method (jaxued's examples; see docs/ued.md for dcd/minimax values).
@@ -123,5 +133,6 @@ PRESETS: dict[str, dict] = {
 #: A tiny configuration that runs every code path in seconds (tests, smoke checks).
 SMOKE = {"num_envs": 4, "num_steps": 24, "max_episode_steps": 20, "epochs": 1, "hidden": 16,
          "buffer_size": 8, "min_fill": 0.25, "replay_prob": 0.5, "adversary_filters": 4, "noise_dim": 4,
-         "n_walls": 6, "eval_every": 2, "eval_attempts": 2, "eval_horizon": "20", "eval_suite": "SixteenRooms",
+         "n_walls": 6, "eval_every": 2, "eval_attempts": 2, "eval_horizon": "20",
+         "eval_suite": "SixteenRooms",
          "checkpoint_every": 2, "snapshot_every": 2, "iterations": 4}

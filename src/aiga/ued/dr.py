@@ -34,8 +34,9 @@ def make_step(cfg: UEDConfig):
         key, k_lv, k_roll, k_upd = jax.random.split(state.key, 4)
         levels = common.random_levels(k_lv, cfg.num_envs, cfg.n_walls)
         traj, last_value = student_rollout(state.student.params, levels, k_roll, s)
-        params, opt_state, losses, _ = update_student(state.student.params, state.student.opt_state, opt, traj,
-                                                      last_value, k_upd, s)
+        st = state.student
+        params, opt_state, losses, _ = update_student(st.params, st.opt_state, opt, traj, last_value, k_upd,
+                                                      s)
         metrics = {**common.rollout_metrics(cfg, levels, traj), **common.named_losses(losses)}
         return DRState(key, common.Student(params, opt_state)), metrics, levels
 

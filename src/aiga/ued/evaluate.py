@@ -43,7 +43,8 @@ def play_episodes(params: Any, levels: Level, key: jax.Array, horizon: int, hidd
         out = (state.agent_pos, state.agent_dir)
         return (nstate, carry, alive & ~done, ret, length), out
 
-    init = (start, networks.initial_carry(b, hidden), jnp.ones(b, bool), jnp.zeros(b), jnp.zeros(b, jnp.int32))
+    init = (start, networks.initial_carry(b, hidden), jnp.ones(b, bool), jnp.zeros(b),
+            jnp.zeros(b, jnp.int32))
     (_, _, _, ret, length), (pos, dirs) = jax.lax.scan(body, init, jax.random.split(key, horizon))
     return ret, ret > 0, length, pos, dirs
 
@@ -60,7 +61,8 @@ def evaluate_suite(params: Any, key: jax.Array, names: tuple[str, ...] = suite.D
         ret, solved, length, _, _ = play_episodes(params, levels, jax.random.fold_in(key, i), h, hidden)
         out[name] = {"solve_rate": float(np.mean(solved)), "return": float(np.mean(ret)),
                      "length": float(np.mean(length))}
-    out["mean"] = {k: float(np.mean([v[k] for v in out.values()])) for k in ("solve_rate", "return", "length")}
+    out["mean"] = {k: float(np.mean([v[k] for v in out.values()]))
+                   for k in ("solve_rate", "return", "length")}
     return out
 
 

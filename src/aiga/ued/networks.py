@@ -74,7 +74,8 @@ def _patches(x: jax.Array) -> jax.Array:
 
 
 def _conv_init(key: jax.Array, c_in: int, c_out: int) -> Params:
-    return {"w": _lecun(key, (3, 3, c_in, c_out)).reshape(9 * c_in, c_out), "b": jnp.zeros(c_out, jnp.float32)}
+    w = _lecun(key, (3, 3, c_in, c_out)).reshape(9 * c_in, c_out)
+    return {"w": w, "b": jnp.zeros(c_out, jnp.float32)}
 
 
 def _conv(p: Params, x: jax.Array) -> jax.Array:

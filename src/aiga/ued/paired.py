@@ -67,8 +67,8 @@ def build_levels(params: Any, key: jax.Array, cfg: UEDConfig):
         st, carry = c
         ka, ks = jax.random.split(k)
         obs = jax.vmap(generators.adversary_obs)(st)
-        carry, logits, value = networks.adversary_apply(params, obs.image[None], obs.time[None], obs.noise[None],
-                                                        jnp.zeros((1, n), bool), carry)
+        carry, logits, value = networks.adversary_apply(params, obs.image[None], obs.time[None],
+                                                        obs.noise[None], jnp.zeros((1, n), bool), carry)
         action = jax.random.categorical(ka, logits[0])
         logp = jnp.take_along_axis(jax.nn.log_softmax(logits[0]), action[:, None], -1)[:, 0]
         st = jax.vmap(generators.adversary_step)(st, action, jax.random.split(ks, n))
@@ -106,11 +106,12 @@ def make_step(cfg: UEDConfig):
         t = adversary_steps(cfg)
         rewards = jnp.zeros((t, cfg.num_envs)).at[-1].set(regret)
         dones = jnp.zeros((t, cfg.num_envs), bool).at[-1].set(True)
-        adv, targets = gae(rewards, adv_traj.value, dones, jnp.zeros(cfg.num_envs), s_adv.gamma, s_adv.gae_lambda)
+        adv, targets = gae(rewards, adv_traj.value, dones, jnp.zeros(cfg.num_envs), s_adv.gamma,
+                           s_adv.gae_lambda)
+        a = adv_traj
         p, o, adv_losses = ppo_update(state.adversary.params, state.adversary.opt_state, opt_adv,
-                                      networks.adversary_apply, (adv_traj.image, adv_traj.time, adv_traj.noise),
-                                      adv_traj.resets, adv_traj.action, adv_traj.log_prob, adv_traj.value, adv,
-                                      targets, k_up3, s_adv)
+                                      networks.adversary_apply, (a.image, a.time, a.noise), a.resets,
+                                      a.action, a.log_prob, a.value, adv, targets, k_up3, s_adv)
         new = PAIREDState(key, protagonist, antagonist, common.Student(p, o))
         m = {**common.rollout_metrics(cfg, levels, pro_traj), **common.named_losses(pro_losses),
              "regret/paired": regret.mean(),

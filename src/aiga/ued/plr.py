@@ -42,7 +42,8 @@ def init(cfg: UEDConfig, key: jax.Array) -> PLRState:
     placeholder = empty_level()
     batch = jax.tree_util.tree_map(lambda x: jnp.repeat(jnp.asarray(x)[None], cfg.num_envs, 0), placeholder)
     return PLRState(key, common.init_student(cfg, k), lb.init_buffer(placeholder, cfg.buffer_size),
-                    jnp.zeros((), jnp.int32), batch, jnp.zeros(cfg.num_envs, jnp.float32), jnp.zeros(3, jnp.int32))
+                    jnp.zeros((), jnp.int32), batch, jnp.zeros(cfg.num_envs, jnp.float32),
+                    jnp.zeros(3, jnp.int32))
 
 
 def fresh_levels(cfg: UEDConfig, key: jax.Array) -> Level:
@@ -82,7 +83,7 @@ def make_branches(cfg: UEDConfig):
         k_lv, k_play = jax.random.split(key)
         levels = fresh_levels(cfg, k_lv)
         traj, last_value, sc, max_ret, k_upd = play_and_score(state, levels, k_play, None)
-        buf = lb.insert_batch(state.buffer, levels, sc, max_ret)
+        buf = lb.insert_batch(state.buffer, levels, sc, max_ret, cfg.buffer_unique)
         student, losses = maybe_update(state, traj, last_value, k_upd, cfg.exploratory_grad)
         new = state._replace(student=student, buffer=buf, last_branch=jnp.int32(NEW),
                              counts=state.counts.at[NEW].add(1))

@@ -80,7 +80,8 @@ def student_rollout(params: Any, levels: Level, key: jax.Array, s: PPOSettings
 
     init = (start, obs0, networks.initial_carry(b, s.hidden), jnp.zeros(b, bool))
     (_, obs, carry, last_done), traj = jax.lax.scan(body, init, jax.random.split(key, s.num_steps))
-    _, _, last_value = networks.student_apply(params, obs.image[None], obs.agent_dir[None], last_done[None], carry)
+    _, _, last_value = networks.student_apply(params, obs.image[None], obs.agent_dir[None], last_done[None],
+                                              carry)
     return traj, last_value[0]
 
 
@@ -96,7 +97,8 @@ def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, last_value: jax
         adv = delta + gamma * lam * nd * adv
         return (adv, v), adv
 
-    _, adv = jax.lax.scan(body, (jnp.zeros_like(last_value), last_value), (rewards, values, dones), reverse=True)
+    init = (jnp.zeros_like(last_value), last_value)
+    _, adv = jax.lax.scan(body, init, (rewards, values, dones), reverse=True)
     return adv, adv + values
 
 
@@ -144,7 +146,8 @@ def ppo_update(params: Any, opt_state: Any, opt: optax.GradientTransformation, a
             updates, opt_state = opt.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), aux
 
-        (params, opt_state), aux = jax.lax.scan(minibatch, (params, opt_state), perm.reshape(s.minibatches, mb))
+        (params, opt_state), aux = jax.lax.scan(minibatch, (params, opt_state),
+                                                perm.reshape(s.minibatches, mb))
         return (params, opt_state), aux
 
     (params, opt_state), aux = jax.lax.scan(epoch, (params, opt_state), jax.random.split(key, s.epochs))

@@ -3,7 +3,8 @@
 * ``levels.png`` — the levels the generator produced over time (the ``levels`` events: the first levels of
   the batch played at snapshot cycles), one row per snapshot;
 * ``heldout_paths.png`` — the trained student's path on each held-out maze (one sampled episode);
-* ``curves.png`` — training return, exact regret of the played levels and held-out solve rate per cycle.
+* ``curves.png`` — training return, exact regret of the played levels (with a running mean: cycles of
+  different kinds alternate) and held-out solve rate per cycle.
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ def write_report(run_dir: str, max_rows: int = 8) -> list[Path]:
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3))
     for ax, (name, (x, y)) in zip(axes, series.items(), strict=True):
-        ax.plot(x, y)
+        ax.plot(x, y, alpha=0.35 if len(y) > 20 else 1.0)
+        if len(y) > 20:  # cycles alternate between kinds of levels: show a running mean too
+            k = 10
+            ax.plot(x[k - 1:], np.convolve(y, np.ones(k) / k, mode="valid"), label=f"mean of {k}")
+            ax.legend(fontsize=7)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("cycle")
     out.append(_save(fig, media / "curves.png"))
@@ -84,7 +89,7 @@ def write_report(run_dir: str, max_rows: int = 8) -> list[Path]:
             path, solved = agent_path(params, level, jax.random.PRNGKey(i), h, cfg.hidden)
             ax = axes[i // cols][i % cols]
             ax.imshow(render_level(level, tile=6, path=path))
-            ax.set_title(f"{name}: {'solved' if solved else 'not solved'} ({len(path)} steps)", fontsize=7)
+            ax.set_title(f"{name}\n{'solved' if solved else 'not solved'} ({len(path)} steps)", fontsize=7)
         for ax in axes.flat:
             ax.axis("off")
         fig.suptitle(f"{cfg.method} after {ckpt.iteration} cycles: paths on held-out mazes", fontsize=9)

@@ -125,8 +125,8 @@ def train(ctx: RunContext) -> dict[str, float]:
             store.log_metrics(it, metrics)
             if it % cfg.snapshot_every == 0 or it == 1 or final:
                 lv = jax.tree_util.tree_map(np.asarray, levels)
-                store.log_event(it, "levels", {"levels": [to_dict(index(lv, i))["rows"]
-                                                          for i in range(min(SNAPSHOT_LEVELS, cfg.num_envs))]})
+                n = min(SNAPSHOT_LEVELS, cfg.num_envs)
+                store.log_event(it, "levels", {"levels": [to_dict(index(lv, i))["rows"] for i in range(n)]})
             if it % cfg.checkpoint_every == 0 or final:
                 store.save_checkpoint(it, state_to_arrays(state), {"method": cfg.method})
             last = metrics

@@ -98,7 +98,8 @@ def train_walker(ctx: RunContext, workers: int | None = 1, ray: str | None = Non
         es = ESState.from_arrays(a, meta["es"])
         rng = rng_from_state(meta["rng"])
         buf.levels = [family.from_dict(d) for d in meta["buffer_levels"]]
-        buf.scores, buf.timestamps, buf.count = a["buffer_scores"], a["buffer_timestamps"], int(meta["buffer_count"])
+        buf.scores, buf.timestamps = a["buffer_scores"], a["buffer_timestamps"]
+        buf.count = int(meta["buffer_count"])
         last_replayed = None if meta["last_replayed"] is None else family.from_dict(meta["last_replayed"])
         start = ctx.checkpoint.iteration
     heldout_rng = make_rng(HELDOUT_SEED, "ued-walker-heldout")
@@ -145,7 +146,8 @@ def train_walker(ctx: RunContext, workers: int | None = 1, ray: str | None = Non
                 m["heldout/mean/return"] = float(np.mean(res.returns))
             store.log_metrics(it, m)
             store.log_event(it, "course", {"kind": ["new", "replay", "edit"][kind], "score": score,
-                                           "course": family.to_dict(level), "describe": family.describe(level)})
+                                           "course": family.to_dict(level),
+                                           "describe": family.describe(level)})
             if it % cfg.checkpoint_every == 0 or it == cfg.iterations:
                 arrays = {**es.to_arrays(), "buffer_scores": np.asarray(buf.scores, np.float64),
                           "buffer_timestamps": np.asarray(buf.timestamps, np.int64)}

@@ -62,7 +62,8 @@ class MazeFamily:
         free = free[free != agent]
         goal = int(rng.choice(free))
         d = int(rng.integers(4))
-        return MazeParams.from_level(make_level(walls.reshape(h, w), (goal % w, goal // w), (agent % w, agent // w), d))
+        level = make_level(walls.reshape(h, w), (goal % w, goal // w), (agent % w, agent // w), d)
+        return MazeParams.from_level(level)
 
     def mutate(self, params: MazeParams, rng: np.random.Generator) -> MazeParams:
         lv = params.level()

@@ -97,7 +97,8 @@ def adversary_reset(key: jax.Array, height: int = 13, width: int = 13, noise_dim
                     ) -> AdversaryState:
     """An empty board; ``z ~ U[0,1)^noise_dim`` and the agent's direction drawn from ``key``."""
     kz, kd = jax.random.split(key)
-    return AdversaryState(jnp.zeros((height, width), bool), jnp.full(2, -1, jnp.int32), jnp.full(2, -1, jnp.int32),
+    unset = jnp.full(2, -1, jnp.int32)  # goal and agent not placed yet
+    return AdversaryState(jnp.zeros((height, width), bool), unset, unset,
                           jax.random.randint(kd, (), 0, 4).astype(jnp.int32), jnp.zeros((), jnp.int32),
                           jax.random.uniform(kz, (noise_dim,)))
 

@@ -2,8 +2,9 @@
 
 ``terrain``: ``CourseParams`` (roughness, pits, stumps, stairs, CPPN ground, seed), POET's mutation,
 descriptor, difficulty, and the course generator. ``box2d_env``: ``WalkerCourseSim``, the reference
-simulator. ``evaluate``: batched scoring of policy parameter vectors on one course. ``gym_env``: the
-gymnasium environment ``aiga/WalkerCourse-v0``, registered when this package is imported.
+simulator. ``fast_sim``: the compiled simulator of the same scene (numba). ``evaluate``: batched scoring
+of policy parameter vectors on one course (``sim="box2d"`` or ``"fast"``). ``gym_env``: the gymnasium
+environment ``aiga/WalkerCourse-v0``, registered when this package is imported.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from aiga.envs.walker.terrain import Course, CourseParams, generate_course
 
 GYM_ENV_ID = "aiga/WalkerCourse-v0"
 
-__all__ = ["GYM_ENV_ID", "Course", "CourseParams", "CourseObjective", "WalkerCourseSim", "evaluate_batch",
-           "generate_course"]
+__all__ = ["GYM_ENV_ID", "Course", "CourseParams", "CourseObjective", "FastCourseObjective", "WalkerCourseSim",
+           "evaluate_batch", "generate_course"]
 
 
 def _register_gym_env() -> None:
@@ -33,7 +34,7 @@ def __getattr__(name: str) -> Any:  # Box2D loads only when a simulator is asked
         from aiga.envs.walker.box2d_env import WalkerCourseSim
 
         return WalkerCourseSim
-    if name in ("evaluate_batch", "CourseObjective"):
+    if name in ("evaluate_batch", "CourseObjective", "FastCourseObjective"):
         from aiga.envs.walker import evaluate
 
         return getattr(evaluate, name)

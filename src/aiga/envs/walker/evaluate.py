@@ -10,6 +10,10 @@ batched == one-at-a-time), because each simulator is independent and each row of
 is computed independently.
 
 Lengths count the steps an episode took (the reference reports the last loop index, one less).
+
+``sim`` chooses the simulator: ``"box2d"`` (the reference, ``box2d_env``) or ``"fast"`` (``fast_sim``, the
+compiled re-implementation of Box2D's algorithms for this scene, validated against Box2D in
+``tests/envs/walker/test_walker_fast_*.py``; one walker per compiled loop, the policy inside the loop).
 """
 
 from __future__ import annotations
@@ -25,13 +29,24 @@ from aiga.core.policy import POET_WALKER_SIZES, MLPPolicy
 from aiga.envs.walker.constants import MAX_EPISODE_STEPS
 from aiga.envs.walker.terrain import Course, CourseParams, generate_course
 
+SIMS = ("box2d", "fast")
+"""The walker simulators: the Box2D reference and the compiled one (``fast_sim``)."""
 
-def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray,
-                   max_steps: int = MAX_EPISODE_STEPS) -> tuple[np.ndarray, np.ndarray]:
-    """Episode returns (B,) and lengths (B,) of policies ``thetas`` (B, 2804) on one course."""
-    from aiga.envs.walker.box2d_env import WalkerCourseSim
 
+def _check_sim(sim: str) -> str:
+    if sim not in SIMS:
+        raise AigaError(f"sim must be one of {', '.join(SIMS)}; got {sim!r}")
+    return sim
+
+
+def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray, max_steps: int = MAX_EPISODE_STEPS,
+                   sim: str = "box2d", parallel: bool = False, _arrays=None) -> tuple[np.ndarray, np.ndarray]:
+    """Episode returns (B,) and lengths (B,) of policies ``thetas`` (B, 2804) on one course.
+
+    ``sim="fast"`` runs the compiled simulator (``parallel=True``: walkers spread over numba's threads).
+    """
     policy = MLPPolicy(POET_WALKER_SIZES)
+    _check_sim(sim)
     thetas = np.asarray(thetas, dtype=np.float64)
     if thetas.ndim == 1:
         thetas = thetas[None, :]
@@ -41,6 +56,16 @@ def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray,
         raise AigaError(f"max_steps must be at least 1, got {max_steps}")
     course = params if isinstance(params, Course) else generate_course(params)
     batch = thetas.shape[0]
+    if sim == "fast":
+        from aiga.envs.walker.fast_sim import CourseArrays, rollout_batch
+
+        if batch == 0:
+            return np.zeros(0), np.zeros(0, dtype=np.int64)
+        arrays = _arrays if _arrays is not None else CourseArrays(course)
+        returns, lengths, _ = rollout_batch(arrays, thetas, int(max_steps), parallel=parallel)
+        return returns, lengths
+    from aiga.envs.walker.box2d_env import WalkerCourseSim
+
     returns = np.zeros(batch, dtype=np.float64)
     lengths = np.zeros(batch, dtype=np.int64)
     if batch == 0:
@@ -75,29 +100,44 @@ class CourseObjective:
     Workers cache ``build()``'s result by ``cache_key()`` so the course is generated once per worker.
     """
 
-    def __init__(self, params: CourseParams, max_steps: int = MAX_EPISODE_STEPS) -> None:
+    def __init__(self, params: CourseParams, max_steps: int = MAX_EPISODE_STEPS, sim: str = "box2d") -> None:
         self.params = params
         self.max_steps = int(max_steps)
+        self.sim = _check_sim(sim)
 
     def __repr__(self) -> str:
-        return f"CourseObjective({self.params.describe()}, max_steps={self.max_steps})"
+        return f"CourseObjective({self.params.describe()}, max_steps={self.max_steps}, sim={self.sim!r})"
 
     def cache_key(self) -> str:
         blob = json.dumps({"params": self.params.to_dict(), "max_steps": self.max_steps}, sort_keys=True)
-        return "walker-box2d:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+        return f"walker-{self.sim}:" + hashlib.sha256(blob.encode()).hexdigest()[:32]
 
     def build(self) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
         course = generate_course(self.params)
         max_steps = self.max_steps
+        sim = self.sim
+        arrays = None
+        if sim == "fast":  # the course's fixture arrays, built once per worker
+            from aiga.envs.walker.fast_sim import CourseArrays
+
+            arrays = CourseArrays(course)
 
         def objective(thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return evaluate_batch(course, thetas, max_steps=max_steps)
+            return evaluate_batch(course, thetas, max_steps=max_steps, sim=sim, _arrays=arrays)
 
         return objective
 
     def __getstate__(self) -> dict:
-        return {"params": self.params.to_dict(), "max_steps": self.max_steps}
+        return {"params": self.params.to_dict(), "max_steps": self.max_steps, "sim": self.sim}
 
     def __setstate__(self, state: dict) -> None:
         self.params = CourseParams.from_dict(state["params"])
         self.max_steps = state["max_steps"]
+        self.sim = state.get("sim", "box2d")
+
+
+class FastCourseObjective(CourseObjective):
+    """``CourseObjective`` on the compiled simulator (``sim="fast"``)."""
+
+    def __init__(self, params: CourseParams, max_steps: int = MAX_EPISODE_STEPS) -> None:
+        super().__init__(params, max_steps, sim="fast")
