@@ -75,7 +75,8 @@ def main() -> None:
             results[f"K{k}_steps{j}"] = [round(mu, 4), round(ci, 4)]
             if not finite.all():  # plain MAML has no inner-loop safeguard: say how many tasks diverged
                 results[f"K{k}_steps{j}_diverged_tasks"] = int((~finite).sum())
-                results[f"K{k}_steps{j}_median"] = round(float(np.median(losses[:, j])), 4)
+                median = np.median(np.where(finite, losses[:, j], np.inf))  # diverged tasks count as +inf
+                results[f"K{k}_steps{j}_median"] = round(float(median), 4)
     out.update(meta_steps=steps_done, train_seconds=train_s, test_tasks=args.tasks, test_mse=results)
     out["reference"] = {"meta_sgd_table_maml_mse_K5_K10": [1.13, 0.77],
                         "jax_prototype_70k_K5_step1": 0.58, "jax_prototype_70k_K10_steps1_10": [0.34, 0.13],

@@ -5,8 +5,16 @@ import dataclasses
 
 import pytest
 
-from aiga.core.config import (ConfigError, add_config_args, check_range, cli_overrides, from_dict, param,
-                              resolve_config, to_dict)
+from aiga.core.config import (
+    ConfigError,
+    add_config_args,
+    check_range,
+    cli_overrides,
+    from_dict,
+    param,
+    resolve_config,
+    to_dict,
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -250,6 +250,14 @@ def test_effective_status():
     assert effective_status({"status": "running", "host": "elsewhere"}, now)[0] == "stopped"  # no heartbeat
 
 
+def test_find_runs_in_a_root_or_a_single_run(runs_root):
+    from aiga.dashboard.runs import find_runs
+
+    runs = find_runs(runs_root)
+    assert {"poet1", "es1"} <= set(runs) and runs["poet1"] == (runs_root / "poet1").resolve()
+    assert find_runs(runs_root / "es1") == {"es1": (runs_root / "es1").resolve()}  # one run directory
+
+
 def test_tree_rows():
     from aiga.dashboard.pages import tree_rows
 
@@ -262,12 +270,15 @@ def test_tree_rows():
     assert set(deep.values()) == {0.0}
 
 
-def test_cli(runs_root, tmp_path):
+def test_cli(runs_root, tmp_path, capsys):
+    from aiga.cli import main
+
+    assert main(["dashboard", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"aiga: error: runs directory {tmp_path / 'nope'} does not exist"
+    assert main(["dashboard", str(runs_root), "--port", "70000"]) == 2
+    assert "--port must be in [0, 65535]" in capsys.readouterr().err
     env = {**os.environ, "AIGA_PROGRESS": "0"}
-    p = subprocess.run([sys.executable, "-m", "aiga.cli", "dashboard", str(tmp_path / "nope")],
-                       capture_output=True, text=True, env=env, timeout=60)
-    assert p.returncode == 2
-    assert p.stderr.strip() == f"aiga: error: runs directory {tmp_path / 'nope'} does not exist"
     proc = subprocess.Popen([sys.executable, "-m", "aiga.cli", "dashboard", str(runs_root), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -130,7 +130,7 @@ def test_walker_poet_initial_is_flat_and_mutation_follows_poet():
 
 
 def test_walker_cppn_courses():
-    from aiga.envs.walker.cppn import CppnGenome, NodeGene, ConnectionGene
+    from aiga.envs.walker.cppn import ConnectionGene, CppnGenome, NodeGene
 
     fam = get_family("walker", courses="cppn", seed=7)
     p0 = fam.initial()

@@ -26,7 +26,7 @@ def test_bandit_rewards_follow_arm_probabilities():
     assert float(step(keys, 0).max()) == 0.0
     assert float(step(keys, 1).min()) == 1.0
     assert float(step(keys, 2).mean()) == pytest.approx(0.3, abs=0.03)
-    p = jax.vmap(env.sample_params)(keys)
+    p = np.asarray(jax.jit(jax.vmap(env.sample_params))(keys))
     assert p.shape == (4000, 3) and float(p.min()) >= 0 and float(p.max()) <= 1
     assert float(p.mean()) == pytest.approx(0.5, abs=0.02)
 
@@ -64,9 +64,10 @@ def test_mdp_transitions_and_rewards_by_hand():
 
 def test_mdp_sampler_matches_duan_et_al():
     env = TabularMDP()
-    p = jax.jit(jax.vmap(env.sample_params))(jax.random.split(jax.random.PRNGKey(1), 1000))
+    keys = jax.random.split(jax.random.PRNGKey(1), 1000)
+    p = jax.tree.map(np.asarray, jax.jit(jax.vmap(env.sample_params))(keys))
     assert p.transitions.shape == (1000, 10, 5, 10) and p.rewards.shape == (1000, 10, 5)
-    np.testing.assert_allclose(np.asarray(p.transitions.sum(-1)), 1.0, atol=1e-5)
+    np.testing.assert_allclose(p.transitions.sum(-1), 1.0, atol=1e-5)
     assert float(p.transitions.mean()) == pytest.approx(0.1, abs=1e-3)
     # flat Dirichlet(1) over 10 states: each entry is Beta(1, 9), variance 9 / (100 · 11)
     assert float(p.transitions.var()) == pytest.approx(9 / 1100, rel=0.05)

@@ -40,7 +40,6 @@ def test_killed_and_resumed_run_equals_uninterrupted(tmp_path, monkeypatch, caps
     with RunStore.open(whole) as a, RunStore.open(parts) as b:
         assert a.last_iteration() == b.last_iteration()
         assert a.digest() == b.digest()
-    out = capsys.readouterr().out
+    out = capsys.readouterr().out  # each run ends with its report
     assert ("held-out evaluation" in out) if system == "maml" else ("gittins" in out)
-    assert main([system, "report", str(parts)]) == 0
     assert list((parts / "media").glob("*.png"))

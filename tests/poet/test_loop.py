@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from run_helpers import aiga, digest, kill_when, metric_rows, tree_hashes
 
 from aiga.core.config import from_dict, to_dict
 from aiga.core.workers import InProcessEvaluator
 from aiga.poet.config import POETConfig, preset
 from aiga.poet.loop import POET, make_family
-from run_helpers import aiga, digest, kill_when, metric_rows, tree_hashes
 
 SMOKE = ["--preset", "smoke", "--seed", "5"]
 

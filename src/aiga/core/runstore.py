@@ -271,14 +271,30 @@ class RunStore:
         rows = self.metrics(name=name)
         return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[2] for r in rows], dtype=np.float64)
 
-    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        q, p = "SELECT seq, iteration, kind, data, time FROM events", []
-        if kind is not None:
-            q, p = q + " WHERE kind = ?", [kind]
+    def events(self, kind: str | None = None, *, kinds: tuple[str, ...] | None = None, after_seq: int = 0,
+               until_seq: int | None = None) -> list[dict[str, Any]]:
+        """Events in order, optionally of one ``kind`` (or any of ``kinds``) and only those with sequence
+        numbers in ``(after_seq, until_seq]`` (readers that poll a live run read just what is new)."""
+        q, p = "SELECT seq, iteration, kind, data, time FROM events WHERE seq > ?", [int(after_seq)]
+        if until_seq is not None:
+            q, p = q + " AND seq <= ?", [*p, int(until_seq)]
+        wanted = (kind,) if kind is not None else kinds
+        if wanted is not None:
+            q, p = q + f" AND kind IN ({','.join('?' * len(wanted))})", [*p, *wanted]
         out = []
         for seq, it, k, data, t in self._conn.execute(q + " ORDER BY seq", p):
             out.append({"seq": seq, "iteration": it, "kind": k, "data": json.loads(data), "time": t})
         return out
+
+    def last_event_seq(self) -> int:
+        row = self._conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def latest(self, name: str) -> float | None:
+        """The value of metric ``name`` at the last iteration that logged it."""
+        row = self._conn.execute("SELECT value FROM metrics WHERE name = ? ORDER BY iteration DESC LIMIT 1",
+                                 (name,)).fetchone()
+        return None if row is None else float(row[0])
 
     def last_iteration(self) -> int | None:
         row = self._conn.execute("SELECT MAX(iteration) FROM metrics").fetchone()

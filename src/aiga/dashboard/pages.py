@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib
 import io
-import json
 import math
 import re
 import threading
@@ -229,9 +228,7 @@ def tree_rows(edges: list[tuple[Any, Any]]) -> dict[Any, float]:
 
 def last_value(store: RunStore, name: str) -> float | None:
     """The latest value of a metric (None if never logged or not finite)."""
-    row = store._conn.execute("SELECT value FROM metrics WHERE name = ? ORDER BY iteration DESC LIMIT 1",
-                              (name,)).fetchone()
-    return None if row is None else finite(row[0])
+    return finite(store.latest(name))
 
 
 def fmt_number(v: float | None, digits: int = 1) -> str:
@@ -279,22 +276,17 @@ def new_events(view: RunView, kinds: tuple[str, ...],
                keep: Callable[[str, dict[str, Any]], bool] | None = None) -> list[dict[str, Any]]:
     """Events of ``kinds`` (those ``keep`` accepts), read incrementally: a long POET run logs millions of
     transfer evaluations, and each poll reads only rows added since the last one."""
-    conn = view.store._conn  # the events table is read by sequence number, which RunStore.events lacks
-    top = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
+    top = view.store.last_event_seq()
     name = "events:" + ",".join(kinds)
     prev = view.memo.peek(view.key, name)
     seen, rows = (prev[1] if prev is not None else (0, []))
     if top < seen:  # rows were deleted (the run was resumed from an earlier checkpoint): start again
         seen, rows = 0, []
     if top > seen:
-        marks = ",".join("?" * len(kinds))
         rows = list(rows)
-        for seq, it, kind, data in conn.execute(
-                "SELECT seq, iteration, kind, data FROM events "
-                f"WHERE seq > ? AND seq <= ? AND kind IN ({marks}) ORDER BY seq", (seen, top, *kinds)):
-            d = json.loads(data)
-            if keep is None or keep(kind, d):
-                rows.append({"seq": seq, "iteration": it, "kind": kind, "data": d})
+        for e in view.store.events(kinds=kinds, after_seq=seen, until_seq=top):
+            if keep is None or keep(e["kind"], e["data"]):
+                rows.append({k: e[k] for k in ("seq", "iteration", "kind", "data")})
     view.memo.put(view.key, name, top, (top, rows))
     return rows
 

@@ -58,6 +58,9 @@ class DirectESConfig:
     es: ESConfig = param(ESConfig(), "POET's ES hyperparameters")
     checkpoint_every: int = param(1, "iterations between checkpoints (the last iteration always checkpoints)")
     stop_score: float | None = param(None, "stop early once the score of theta reaches this (e.g. 230)")
+    curriculum_stages: int = param(0, "0: train on the course directly; K > 0: the POET paper's direct-path "
+                                      "curriculum, K courses from flat to the course, moving on when solved")
+    curriculum_advance: float = param(230.0, "the score at which the curriculum moves to its next course")
 
     def __post_init__(self) -> None:
         check_range("seed", self.seed, 0, 2**63 - 1)
@@ -65,6 +68,7 @@ class DirectESConfig:
         check_choice("sim", self.sim, SIMS)
         check_range("max_steps", self.max_steps, 1, 100_000)
         check_range("checkpoint_every", self.checkpoint_every, 1, None)
+        check_range("curriculum_stages", self.curriculum_stages, 0, 10_000)
         self.course_params()  # validates the course fields with CourseParams' own one-line errors
 
     def course_params(self) -> Any:
@@ -104,11 +108,32 @@ def course_preset(course: str | None) -> dict[str, Any]:
     return {f"course_{k}": list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
 
 
-def make_objective(cfg: DirectESConfig) -> Any:
-    """The walker-course objective the workers evaluate (picklable, cached by its key in workers)."""
+def curriculum_course(cfg: DirectESConfig, stage: int) -> Any:
+    """Course ``stage`` of the direct-path curriculum (POET paper, section 4.3: the control that "builds a
+    curriculum along the direct path from the flat environment to the target"): every obstacle parameter
+    at ``stage / K`` of its target value, so stage 0 is flat and stage K the target; same course seed."""
+    from aiga.envs.walker.terrain import CourseParams
+
+    target = cfg.course_params()
+    k = cfg.curriculum_stages
+    if k == 0 or stage >= k:
+        return target
+    f = stage / k
+
+    def part(interval: tuple[float, float] | None) -> tuple[float, float] | None:
+        return None if interval is None or f == 0 else (round(interval[0] * f, 6), round(interval[1] * f, 6))
+
+    return CourseParams(roughness=round(target.roughness * f, 6), pit_gap=part(target.pit_gap),
+                        stump_height=part(target.stump_height), seed=target.seed)
+
+
+def make_objective(cfg: DirectESConfig, stage: int | None = None) -> Any:
+    """The walker-course objective the workers evaluate (picklable, cached by its key in workers): the
+    course itself, or the curriculum's course ``stage``."""
     from aiga.envs.walker.evaluate import CourseObjective
 
-    return CourseObjective(cfg.course_params(), cfg.max_steps)
+    params = cfg.course_params() if stage is None else curriculum_course(cfg, stage)
+    return CourseObjective(params, cfg.max_steps)
 
 
 def initial_theta(cfg: DirectESConfig) -> np.ndarray:
@@ -155,7 +180,7 @@ def train(
 def _loop(ctx: RunContext, evaluator: Any, objective: Any) -> DirectESResult:
     store, cfg = ctx.store, ctx.config
     es_cfg: ESConfig = cfg.es
-    objective = objective if objective is not None else make_objective(cfg)
+    given = objective
     if ctx.checkpoint is not None:
         ck = ctx.checkpoint
         state = ESState.from_arrays(ck.arrays, ck.meta.get("es", {}))
@@ -166,10 +191,13 @@ def _loop(ctx: RunContext, evaluator: Any, objective: Any) -> DirectESResult:
         except (KeyError, TypeError, ValueError) as e:
             raise AigaError(f"checkpoint of {store.path} lacks {e}; it was not written by aiga es") from None
         start = ck.iteration + 1
+        stage = int(ck.meta.get("stage", cfg.curriculum_stages))
     else:
+        stage = 0
         state = ESState.initial(initial_theta(cfg), es_cfg)
         best_theta, score, best_score, total_steps, start = state.theta, -np.inf, -np.inf, 0, 0
-    reached = cfg.stop_score is not None and score >= cfg.stop_score
+    objective = given if given is not None else make_objective(cfg, stage)
+    reached = cfg.stop_score is not None and score >= cfg.stop_score and stage >= cfg.curriculum_stages
     info = store.info()
     wall_before = float(info.get("wall_seconds", 0.0))
     t_run = time.perf_counter()
@@ -186,16 +214,25 @@ def _loop(ctx: RunContext, evaluator: Any, objective: Any) -> DirectESResult:
                 best_score, best_theta = score, state.theta
             steps = stats.env_steps + ev.env_steps
             total_steps += steps
-            store.log_metrics(it, {
+            figures = {
                 "return/best": stats.best, "return/mean": stats.mean, "score": score, "score/best": best_score,
                 "env_steps": steps, "env_steps/total": total_steps, "lr": state.lr, "sigma": state.sigma,
                 "grad_norm": stats.grad_norm,
-            })
-            reached = cfg.stop_score is not None and score >= cfg.stop_score
+            }
+            if cfg.curriculum_stages:
+                figures["curriculum/stage"] = stage
+                if stage < cfg.curriculum_stages and score >= cfg.curriculum_advance:
+                    stage += 1  # solved this stage's course: the next iteration trains on the next one
+                    store.log_event(it, "curriculum stage", {"stage": stage, "score": score,
+                                                             "course": curriculum_course(cfg, stage).to_dict()})
+                    objective = given if given is not None else make_objective(cfg, stage)
+            store.log_metrics(it, figures)
+            reached = (cfg.stop_score is not None and score >= cfg.stop_score
+                       and stage >= cfg.curriculum_stages)
             last = it == cfg.iterations - 1 or reached
             if (it + 1) % cfg.checkpoint_every == 0 or last:
                 meta = {"es": state.meta(), "score": score, "best_score": best_score,
-                        "env_steps_total": total_steps}
+                        "env_steps_total": total_steps, "stage": stage}
                 store.save_checkpoint(it, {**state.to_arrays(), "best_theta": best_theta}, meta)
             dt = time.perf_counter() - t0
             store.set_info(steps_per_s=f"{steps / dt:.1f}",

@@ -332,7 +332,7 @@ class POET:
     def _agent_scores_on(self, env: Any, course_id: int | None, agents: list[tuple[int, np.ndarray, bool]]) -> np.ndarray:
         out = np.empty(len(agents))
         todo = []
-        for i, (aid, theta, archived) in enumerate(agents):
+        for i, (aid, _, archived) in enumerate(agents):
             if archived and course_id is not None and (aid, course_id) in self.score_cache:
                 out[i] = self.score_cache[(aid, course_id)]
             else:

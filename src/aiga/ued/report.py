@@ -42,7 +42,9 @@ def write_report(run_dir: str, max_rows: int = 8) -> list[Path]:
         media.mkdir(parents=True, exist_ok=True)
         events = store.events("levels")
         ckpt = store.load_checkpoint()
-        series = {n: store.series(n) for n in ("train/return", "regret/true", "heldout/mean/solve_rate")}
+        names = (("train/return", "regret/true", "heldout/mean/solve_rate") if cfg.family == "maze"
+                 else ("train/return", "score/mean", "heldout/mean/return"))
+        series = {n: store.series(n) for n in names}
 
     if events:
         picks = events if len(events) <= max_rows else [events[int(i)] for i in

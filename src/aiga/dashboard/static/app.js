@@ -261,6 +261,7 @@ function drawChart(node, p) {
     xaxis: {title: {text: p.xlabel}, zeroline: false, dtick: xmax <= 10 ? 1 : undefined}, // whole iterations
     yaxis: {title: {text: p.ylabel}, zeroline: false, rangemode: p.from_zero ? "tozero" : "normal"}, shapes, hovermode: "closest",
     yaxis2: {overlaying: "y", range: [0, 1], visible: false, fixedrange: true},
+    showlegend: p.series.length <= 24, // beyond that a legend hides the chart; hover names the lines
     legend: {orientation: "v", font: {size: 10}}, uirevision: p.id, paper_bgcolor: "#fff", plot_bgcolor: "#fafafa"};
   Plotly.react(plot, traces, layout, {displaylogo: false, responsive: true});
   node.dataset.series = String(p.series.length);

@@ -876,37 +876,257 @@ def _core_distance(k, cx, cy, ang, j, fkind, fnv, fverts, fnormals, wv):
 
 
 @njit(cache=True)
+def _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, beta):
+    """``b2Sweep::GetTransform``: body k's origin and rotation at fraction beta of its sweep."""
+    cx = (1.0 - beta) * c0x + beta * c1x
+    cy = (1.0 - beta) * c0y + beta * c1y
+    ang = (1.0 - beta) * a0 + beta * a1
+    co = math.cos(ang)
+    si = math.sin(ang)
+    lx = BODY_LOCAL_CENTER_NB[k, 0]
+    ly = BODY_LOCAL_CENTER_NB[k, 1]
+    return cx - (co * lx - si * ly), cy - (si * lx + co * ly), co, si
+
+
+@njit(cache=True)
+def _support(verts, n, dx, dy):
+    best = 0
+    best_v = verts[0, 0] * dx + verts[0, 1] * dy
+    for i in range(1, n):
+        v = verts[i, 0] * dx + verts[i, 1] * dy
+        if v > best_v:
+            best = i
+            best_v = v
+    return best
+
+
+@njit(cache=True)
+def _closest_features(k, px, py, co, si, j, fnv, fverts, wv):
+    """Distance between the core shapes of static fixture j (A) and body k (B) at the given transform, and
+    the witness simplex as ``b2Distance`` leaves it in its cache: (distance, count, iA0, iA1, iB0, iB1).
+    Found by enumerating vertex-edge pairs (exact for these small convex shapes); on ties a face of A wins.
+    Returns a distance <= 0 when the shapes overlap."""
+    nb = BODY_NV_NB[k]
+    na = fnv[j]
+    for i in range(nb):
+        wv[i, 0] = co * BODY_VERTS_NB[k, i, 0] - si * BODY_VERTS_NB[k, i, 1] + px
+        wv[i, 1] = si * BODY_VERTS_NB[k, i, 0] + co * BODY_VERTS_NB[k, i, 1] + py
+    best = MAX_FLOAT
+    count, ia0, ia1, ib0, ib1 = 1, 0, 0, 0, 0
+    n_edges_a = na if na > 2 else 1
+    # vertices of B against edges of A (face A when the foot of the perpendicular is inside)
+    for m in range(n_edges_a):
+        m2 = m + 1 if m + 1 < na else 0
+        ax, ay = fverts[j, m, 0], fverts[j, m, 1]
+        ex, ey = fverts[j, m2, 0] - ax, fverts[j, m2, 1] - ay
+        ee = ex * ex + ey * ey
+        for i in range(nb):
+            t = ((wv[i, 0] - ax) * ex + (wv[i, 1] - ay) * ey) / ee
+            if t <= 0.0:
+                d = math.hypot(wv[i, 0] - ax, wv[i, 1] - ay)
+                c, a0_, a1_ = 1, m, m
+            elif t >= 1.0:
+                d = math.hypot(wv[i, 0] - ax - ex, wv[i, 1] - ay - ey)
+                c, a0_, a1_ = 1, m2, m2
+            else:
+                d = math.hypot(wv[i, 0] - ax - t * ex, wv[i, 1] - ay - t * ey)
+                c, a0_, a1_ = 2, m, m2
+            if d < best - 1e-12:
+                best = d
+                count, ia0, ia1, ib0, ib1 = c, a0_, a1_, i, i
+    # vertices of A against edges of B (face B)
+    for i in range(nb):
+        i2 = i + 1 if i + 1 < nb else 0
+        bx, by = wv[i, 0], wv[i, 1]
+        ex, ey = wv[i2, 0] - bx, wv[i2, 1] - by
+        ee = ex * ex + ey * ey
+        for m in range(na):
+            t = ((fverts[j, m, 0] - bx) * ex + (fverts[j, m, 1] - by) * ey) / ee
+            if t <= 0.0 or t >= 1.0:
+                continue  # vertex-vertex pairs were counted above
+            d = math.hypot(fverts[j, m, 0] - bx - t * ex, fverts[j, m, 1] - by - t * ey)
+            if d < best - 1e-12:
+                best = d
+                count, ia0, ia1, ib0, ib1 = 2, m, m, i, i2
+    # overlap test (separating axes): the distance is 0 when no axis separates
+    sep = -MAX_FLOAT
+    for i in range(nb):
+        nx = co * BODY_NORMALS_NB[k, i, 0] - si * BODY_NORMALS_NB[k, i, 1]
+        ny = si * BODY_NORMALS_NB[k, i, 0] + co * BODY_NORMALS_NB[k, i, 1]
+        smin = MAX_FLOAT
+        for m in range(na):
+            smin = min(smin, nx * (fverts[j, m, 0] - wv[i, 0]) + ny * (fverts[j, m, 1] - wv[i, 1]))
+        sep = max(sep, smin)
+    if na > 2:
+        for m in range(na):
+            m2 = m + 1 if m + 1 < na else 0
+            ex, ey = fverts[j, m2, 0] - fverts[j, m, 0], fverts[j, m2, 1] - fverts[j, m, 1]
+            ln = math.hypot(ex, ey)
+            nx, ny = ey / ln, -ex / ln
+            smin = MAX_FLOAT
+            for i in range(nb):
+                smin = min(smin, nx * (wv[i, 0] - fverts[j, m, 0]) + ny * (wv[i, 1] - fverts[j, m, 1]))
+            sep = max(sep, smin)
+    else:
+        ex, ey = fverts[j, 1, 0] - fverts[j, 0, 0], fverts[j, 1, 1] - fverts[j, 0, 1]
+        ln = math.hypot(ex, ey)
+        nx, ny = ey / ln, -ex / ln
+        lo = MAX_FLOAT
+        hi = -MAX_FLOAT
+        for i in range(nb):
+            v = nx * (wv[i, 0] - fverts[j, 0, 0]) + ny * (wv[i, 1] - fverts[j, 0, 1])
+            lo = min(lo, v)
+            hi = max(hi, v)
+        sep = max(sep, lo, -hi)
+    if sep <= 0.0:
+        return 0.0, count, ia0, ia1, ib0, ib1
+    return best, count, ia0, ia1, ib0, ib1
+
+
+@njit(cache=True)
+def _support_a(fnv, fverts, j, dx, dy):
+    return _support(fverts[j], fnv[j], dx, dy)
+
+
+@njit(cache=True)
+def _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, find):
+    """``b2SeparationFunction::FindMinSeparation`` (find=True) or ``Evaluate``; A is static (identity).
+    Returns (separation, indexA, indexB)."""
+    if kind == 0:  # points
+        ax_w, ay_w = axx, axy
+        if find:
+            ia = _support_a(fnv, fverts, j, axx, axy)
+            bx_l = co * -axx + si * -axy
+            by_l = -si * -axx + co * -axy
+            ib = _support(BODY_VERTS_NB[k], BODY_NV_NB[k], bx_l, by_l)
+        pax, pay = fverts[j, ia, 0], fverts[j, ia, 1]
+        vbx, vby = BODY_VERTS_NB[k, ib, 0], BODY_VERTS_NB[k, ib, 1]
+        pbx = co * vbx - si * vby + px
+        pby = si * vbx + co * vby + py
+        return (pbx - pax) * ax_w + (pby - pay) * ay_w, ia, ib
+    if kind == 1:  # face A: the axis and local point live in A's (world) frame
+        if find:
+            bx_l = co * -axx + si * -axy
+            by_l = -si * -axx + co * -axy
+            ib = _support(BODY_VERTS_NB[k], BODY_NV_NB[k], bx_l, by_l)
+            ia = -1
+        vbx, vby = BODY_VERTS_NB[k, ib, 0], BODY_VERTS_NB[k, ib, 1]
+        pbx = co * vbx - si * vby + px
+        pby = si * vbx + co * vby + py
+        return (pbx - lpx) * axx + (pby - lpy) * axy, ia, ib
+    # face B: axis and local point in B's frame
+    nx = co * axx - si * axy
+    ny = si * axx + co * axy
+    pbx = co * lpx - si * lpy + px
+    pby = si * lpx + co * lpy + py
+    if find:
+        ia = _support_a(fnv, fverts, j, -nx, -ny)
+        ib = -1
+    return (fverts[j, ia, 0] - pbx) * nx + (fverts[j, ia, 1] - pby) * ny, ia, ib
+
+
+@njit(cache=True)
 def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnormals, wv):
-    """``b2TimeOfImpact`` of body k's sweep against static fixture j: the fraction of the sweep where the
-    core distance reaches the target (bisection on the exact distance instead of Box2D's conservative
-    advancement along separating axes), or 1 when separated or overlapped from the start."""
-    d1 = _core_distance(k, c1x, c1y, a1, j, fkind, fnv, fverts, fnormals, wv)
-    if d1 > TOI_TARGET + TOI_TOLERANCE:
-        return 1.0
-    d0 = _core_distance(k, c0x, c0y, a0, j, fkind, fnv, fverts, fnormals, wv)
-    if d0 <= 0.0:
-        return 1.0  # e_overlapped: Box2D gives up on continuous collision
-    if d0 < TOI_TARGET + TOI_TOLERANCE:
-        return 0.0
-    lo = 0.0
-    hi = 1.0
-    for _ in range(50):
-        mid = 0.5 * (lo + hi)
-        dm = _core_distance(k, c0x + mid * (c1x - c0x), c0y + mid * (c1y - c0y), a0 + mid * (a1 - a0), j, fkind,
-                            fnv, fverts, fnormals, wv)
-        if abs(dm - TOI_TARGET) < TOI_TOLERANCE:
-            return mid
-        if dm > TOI_TARGET:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    """``b2TimeOfImpact`` (2.3) of body k's sweep against static fixture j: conservative advancement on
+    separating axes from the closest features, a mixed secant/bisection root finder, the same target
+    (max(linear slop, radii - 3 slop)) and tolerance. Returns the sweep fraction of an ``e_touching``
+    result, or 1 (separated, overlapped or failed: no impact event, as ``SolveTOI`` treats them)."""
+    target = TOI_TARGET
+    tol = TOI_TOLERANCE
+    t1 = 0.0
+    for _ in range(20):
+        px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t1)
+        dist, count, ia0, ia1, ib0, ib1 = _closest_features(k, px, py, co, si, j, fnv, fverts, wv)
+        if dist <= 0.0:
+            return 1.0  # overlapped
+        if dist < target + tol:
+            return t1  # touching
+        # b2SeparationFunction::Initialize
+        if count == 1:
+            kind = 0
+            vbx, vby = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
+            pbx = co * vbx - si * vby + px
+            pby = si * vbx + co * vby + py
+            axx = pbx - fverts[j, ia0, 0]
+            axy = pby - fverts[j, ia0, 1]
+            ln = math.hypot(axx, axy)
+            axx /= ln
+            axy /= ln
+            lpx = lpy = 0.0
+        elif ia0 == ia1:  # two points on B: face B
+            kind = 2
+            b1x, b1y = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
+            b2x, b2y = BODY_VERTS_NB[k, ib1, 0], BODY_VERTS_NB[k, ib1, 1]
+            axx, axy = b2y - b1y, -(b2x - b1x)
+            ln = math.hypot(axx, axy)
+            axx /= ln
+            axy /= ln
+            nx = co * axx - si * axy
+            ny = si * axx + co * axy
+            lpx, lpy = 0.5 * (b1x + b2x), 0.5 * (b1y + b2y)
+            pbx = co * lpx - si * lpy + px
+            pby = si * lpx + co * lpy + py
+            sv = (fverts[j, ia0, 0] - pbx) * nx + (fverts[j, ia0, 1] - pby) * ny
+            if sv < 0.0:
+                axx, axy = -axx, -axy
+        else:  # two points on A: face A
+            kind = 1
+            a1x, a1y = fverts[j, ia0, 0], fverts[j, ia0, 1]
+            a2x, a2y = fverts[j, ia1, 0], fverts[j, ia1, 1]
+            axx, axy = a2y - a1y, -(a2x - a1x)
+            ln = math.hypot(axx, axy)
+            axx /= ln
+            axy /= ln
+            lpx, lpy = 0.5 * (a1x + a2x), 0.5 * (a1y + a2y)
+            vbx, vby = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
+            pbx = co * vbx - si * vby + px
+            pby = si * vbx + co * vby + py
+            sv = (pbx - lpx) * axx + (pby - lpy) * axy
+            if sv < 0.0:
+                axx, axy = -axx, -axy
+        done = False
+        t2 = 1.0
+        for _push in range(8):
+            px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t2)
+            s2, ia, ib = _sep_eval(kind, axx, axy, lpx, lpy, 0, 0, k, j, fnv, fverts, px, py, co, si, True)
+            if s2 > target + tol:
+                return 1.0  # separated
+            if s2 > target - tol:
+                t1 = t2
+                break
+            px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t1)
+            s1, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, False)
+            if s1 < target - tol:
+                return 1.0  # failed
+            if s1 <= target + tol:
+                return t1  # touching
+            root_a1 = t1
+            root_a2 = t2
+            for it in range(50):
+                if it & 1:
+                    t = root_a1 + (target - s1) * (root_a2 - root_a1) / (s2 - s1)
+                else:
+                    t = 0.5 * (root_a1 + root_a2)
+                px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t)
+                sv, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, False)
+                if abs(sv - target) < tol:
+                    t2 = t
+                    break
+                if sv > target:
+                    root_a1 = t
+                    s1 = sv
+                else:
+                    root_a2 = t
+                    s2 = sv
+        if done:
+            break
+    return 1.0  # the root finder got stuck: e_failed
 
 
 @njit(cache=True)
 def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
                cell_first, max_width, vel_iters, vc, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
-               saved):
+               saved, vel_tol):
     """``b2World::SolveTOI`` for one walker: repeatedly the earliest impact of a walker body on the course;
     the body is moved back to it, its contacts are updated (with their events), 20 position iterations
     (TOI Baumgarte 0.75) and the velocity iterations run on that body and its contacts only, and it moves
@@ -1038,8 +1258,11 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
             saved[ci, 2] = told[ci, 0]
             saved[ci, 3] = told[ci, 1]
         for _ in range(vel_iters):
+            change = 0.0
             for ci in range(start, m):
-                _solve_contact_velocity(ci, old, vc, told, vb, wb)
+                change = max(change, _solve_contact_velocity(ci, old, vc, told, vb, wb))
+            if change <= vel_tol:
+                break
         for ci in range(start, m):
             old[ci, _C_NI0] = saved[ci, 0]
             old[ci, _C_NI1] = saved[ci, 1]
@@ -1143,7 +1366,7 @@ def _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, f
 
 @njit(cache=True)
 def _solve(c, a, v, w, force_x, cts, ncts, timp, j_imp, j_motor_imp, j_limit, motor_speed, max_torque,
-           vel_iters, pos_iters, vc, jc):
+           vel_iters, pos_iters, vc, jc, vel_tol):
     """One ``b2Island::Solve`` of the walker: velocities, warm start, iterations, positions."""
     h = DT
     # integrate velocities (gravity, the reset's push on the hull)
@@ -1231,13 +1454,17 @@ def _solve(c, a, v, w, force_x, cts, ncts, timp, j_imp, j_motor_imp, j_limit, mo
         v[kb, 0] += mb * pxx
         v[kb, 1] += mb * pyy
         w[kb] += ib * (rbx * pyy - rby * pxx + j_motor_imp[jn] + j_imp[jn, 2])
-    # velocity iterations
+    # velocity iterations; with vel_tol > 0 they stop once no impulse changes by more than vel_tol
     for _ in range(vel_iters):
+        change = 0.0
         for ji in range(NUM_JOINTS):
             jn = ISLAND_JOINT_ORDER_NB[ji]
-            _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, max_torque, jc)
+            change = max(change, _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed,
+                                                       max_torque, jc))
         for ci in range(ncts):
-            _solve_contact_velocity(ci, cts, vc, timp, v, w)
+            change = max(change, _solve_contact_velocity(ci, cts, vc, timp, v, w))
+        if change <= vel_tol:
+            break
     # integrate positions
     for k in range(NUM_BODIES):
         tx = h * v[k, 0]
@@ -1366,6 +1593,7 @@ def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, ma
     vax, vay, wa = v[ka, 0], v[ka, 1], w[ka]
     vbx, vby, wb = v[kb, 0], v[kb, 1], w[kb]
     limit = j_limit[jn]
+    change = 0.0
     if limit != 3:  # motor
         cdot = wb - wa - motor_speed[jn]
         impulse = -jc[jn, 13] * cdot
@@ -1378,6 +1606,7 @@ def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, ma
             new = max_impulse
         j_motor_imp[jn] = new
         impulse = new - old
+        change = abs(impulse)
         wa -= ia * impulse
         wb += ib * impulse
     rax, ray, rbx, rby = jc[jn, 0], jc[jn, 1], jc[jn, 2], jc[jn, 3]
@@ -1433,6 +1662,7 @@ def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, ma
                 j_imp[jn, 0] += ix
                 j_imp[jn, 1] += iy
                 j_imp[jn, 2] += iz
+        change = max(change, abs(ix), abs(iy), abs(iz))
         vax -= ma * ix
         vay -= ma * iy
         wa -= ia * (rax * iy - ray * ix + iz)
@@ -1448,6 +1678,7 @@ def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, ma
         iy = d2 * (a11 * -cd1y - a21 * -cd1x)
         j_imp[jn, 0] += ix
         j_imp[jn, 1] += iy
+        change = max(change, abs(ix), abs(iy))
         vax -= ma * ix
         vay -= ma * iy
         wa -= ia * (rax * iy - ray * ix)
@@ -1460,6 +1691,7 @@ def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, ma
     v[kb, 0] = vbx
     v[kb, 1] = vby
     w[kb] = wb
+    return change
 
 
 @njit(cache=True, inline="always")
@@ -1473,6 +1705,7 @@ def _solve_contact_velocity(ci, cts, vc, timp, v, w):
     tx, ty = ny, -nx
     friction = vc[ci, 10]
     npts = int(vc[ci, 11])  # the velocity point count (1 when a 2-point block is ill-conditioned)
+    change = 0.0
     # friction first
     for j in range(npts):
         rbx = vc[ci, 2 + 2 * j]
@@ -1489,6 +1722,7 @@ def _solve_contact_velocity(ci, cts, vc, timp, v, w):
             new = max_f
         lam = new - timp[ci, j]
         timp[ci, j] = new
+        change = max(change, abs(lam))
         pxx = lam * tx
         pyy = lam * ty
         vx += mb * pxx
@@ -1507,6 +1741,7 @@ def _solve_contact_velocity(ci, cts, vc, timp, v, w):
                 new = 0.0
             lam = new - cts[ci, _C_NI0 + j]
             cts[ci, _C_NI0 + j] = new
+            change = max(change, abs(lam))
             pxx = lam * nx
             pyy = lam * ny
             vx += mb * pxx
@@ -1549,6 +1784,7 @@ def _solve_contact_velocity(ci, cts, vc, timp, v, w):
         if solved:
             dx = xx - ax
             dy = xy - ay
+            change = max(change, abs(dx), abs(dy))
             p1x, p1y = dx * nx, dx * ny
             p2x, p2y = dy * nx, dy * ny
             vx += mb * (p1x + p2x)
@@ -1559,6 +1795,7 @@ def _solve_contact_velocity(ci, cts, vc, timp, v, w):
     v[k, 0] = vx
     v[k, 1] = vy
     w[k] = wb
+    return change
 
 
 @njit(cache=True)
@@ -1736,7 +1973,7 @@ def _reset_walker(b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags
 @njit(cache=True)
 def _step_walker(b, action, force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping,
                  obs, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, vel_iters, pos_iters,
-                 new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi):
+                 new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol):
     """Advance walker ``b`` by one control step; writes ``obs[b]``; returns (reward, terminated, finished).
 
     ``flags[b]``: 0 ground contact of lower leg (-1), 1 of lower leg (+1), 2 game over (hull contact).
@@ -1770,11 +2007,11 @@ def _step_walker(b, action, force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, t
         c0[k, 1] = cb[k, 1]
         a0[k] = ab[k]
     _solve(cb, ab, v[b], w[b], force_x, old, n_new, told, j_imp[b], j_motor[b], j_limit[b], motor_speed,
-           max_torque, vel_iters, pos_iters, vc, jc)
+           max_torque, vel_iters, pos_iters, vc, jc, vel_tol)
     if use_toi:
         _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
                    cell_first, max_width, vel_iters, vc, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
-                   saved)
+                   saved, vel_tol)
     # lidar, observation, reward
     hx, hy, hc, hs = _body_transform(cb, ab, 0)
     _lidar(hx, hy, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
@@ -1854,7 +2091,7 @@ def _alloc_state(batch):
 
 @njit(cache=True)
 def _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                 max_width, vel_iters, pos_iters, use_toi, returns, lengths, finished_out):
+                 max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished_out):
     c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = _alloc_state(1)
     (new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi) = _alloc_scratch()
     h1 = np.zeros(40)
@@ -1863,7 +2100,7 @@ def _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fno
     _reset_walker(0, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, pos0, ang0)
     _step_walker(0, act, push, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs,
                  fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, vel_iters, pos_iters, new_cts,
-                 new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi)
+                 new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
     theta = thetas[b]
     total = 0.0
     steps = 0
@@ -1873,7 +2110,7 @@ def _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fno
         r, term, fin = _step_walker(0, act, 0.0, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags,
                                     prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
                                     max_width, vel_iters, pos_iters, new_cts, new_timp, scratch, ids, out, vc,
-                                    jc, motor_speed, max_torque, fractions, toi, use_toi)
+                                    jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
         total += r
         steps += 1
         if term:
@@ -1886,23 +2123,23 @@ def _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fno
 
 @njit(cache=True)
 def _rollout_serial(thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                    max_width, vel_iters, pos_iters, use_toi, returns, lengths, finished):
+                    max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished):
     for b in range(thetas.shape[0]):
         _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                     max_width, vel_iters, pos_iters, use_toi, returns, lengths, finished)
+                     max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished)
 
 
 @njit(cache=True, parallel=True)
 def _rollout_parallel(thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                      max_width, vel_iters, pos_iters, use_toi, returns, lengths, finished):
+                      max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished):
     for b in prange(thetas.shape[0]):
         _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                     max_width, vel_iters, pos_iters, use_toi, returns, lengths, finished)
+                     max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished)
 
 
 @njit(cache=True)
-def _step_batch(actions, force_x, active, state, course, vel_iters, pos_iters, use_toi, rewards, terminated,
-                finished, scr):
+def _step_batch(actions, force_x, active, state, course, vel_iters, pos_iters, use_toi, vel_tol, rewards,
+                terminated, finished, scr):
     c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = state
     fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
     new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi = scr
@@ -1912,7 +2149,7 @@ def _step_batch(actions, force_x, active, state, course, vel_iters, pos_iters, u
         r, t, f = _step_walker(b, actions[b], force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts,
                                flags, prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
                                max_width, vel_iters, pos_iters, new_cts, new_timp, scratch, ids, out, vc, jc,
-                               motor_speed, max_torque, fractions, toi, use_toi)
+                               motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
         rewards[b] = r
         terminated[b] = t
         finished[b] = f
@@ -1961,13 +2198,15 @@ class FastWalkerBatch:
 
     def __init__(self, course, batch: int = 1, max_steps: int = 2000,
                  velocity_iterations: int = VELOCITY_ITERATIONS,
-                 position_iterations: int = POSITION_ITERATIONS, toi: bool = True) -> None:
+                 position_iterations: int = POSITION_ITERATIONS, toi: bool = True,
+                 velocity_tolerance: float = 0.0) -> None:
         from aiga.envs.walker.terrain import Course, generate_course
 
         course = course if isinstance(course, Course) else generate_course(course)
         self.course = course
         self.arrays = CourseArrays(course)
         self.toi = bool(toi)
+        self.vel_tol = float(velocity_tolerance)
         self.batch = int(batch)
         self.max_steps = int(max_steps)
         self.vel_iters, self.pos_iters = _check_iterations(velocity_iterations, position_iterations)
@@ -2005,7 +2244,7 @@ class FastWalkerBatch:
         term = np.zeros(self.batch, dtype=np.bool_)
         fin = np.zeros(self.batch, dtype=np.bool_)
         _step_batch(np.zeros((self.batch, 4)), self.arrays.push, self.active, st, self.arrays.args(),
-                    self.vel_iters, self.pos_iters, self.toi, rewards, term, fin, self._scratch)
+                    self.vel_iters, self.pos_iters, self.toi, self.vel_tol, rewards, term, fin, self._scratch)
         self.steps[:] = 0
         self.finished[:] = False
         return self.obs.copy()
@@ -2017,7 +2256,7 @@ class FastWalkerBatch:
         fin = np.zeros(self.batch, dtype=np.bool_)
         was_active = self.active.copy()
         _step_batch(actions, 0.0, was_active, self._state, self.arrays.args(), self.vel_iters, self.pos_iters,
-                    self.toi, rewards, term, fin, self._scratch)
+                    self.toi, self.vel_tol, rewards, term, fin, self._scratch)
         self.steps[was_active] += 1
         trunc = was_active & ~term & (self.steps >= self.max_steps)
         self.finished |= fin & was_active
@@ -2040,7 +2279,8 @@ def probe_geometry(course_arrays: CourseArrays, pos: np.ndarray, ang: np.ndarray
 
 def rollout_batch(course_arrays: CourseArrays, thetas: np.ndarray, max_steps: int,
                   velocity_iterations: int = VELOCITY_ITERATIONS, position_iterations: int = POSITION_ITERATIONS,
-                  parallel: bool = False, toi: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  parallel: bool = False, toi: bool = True,
+                  velocity_tolerance: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole episodes of policies ``thetas`` (B, 2804): returns (B,), lengths (B,), finished (B,)."""
     thetas = np.ascontiguousarray(thetas, dtype=np.float64)
     batch = thetas.shape[0]
@@ -2050,6 +2290,6 @@ def rollout_batch(course_arrays: CourseArrays, thetas: np.ndarray, max_steps: in
     finished = np.zeros(batch, dtype=np.bool_)
     pos0, ang0 = initial_pose()
     fn = _rollout_parallel if parallel else _rollout_serial
-    fn(thetas, int(max_steps), course_arrays.push, pos0, ang0, *course_arrays.args(), vi, pi, bool(toi), returns,
-       lengths, finished)
+    fn(thetas, int(max_steps), course_arrays.push, pos0, ang0, *course_arrays.args(), vi, pi, bool(toi),
+       float(velocity_tolerance), returns, lengths, finished)
     return returns, lengths, finished
