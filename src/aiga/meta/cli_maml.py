@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+from pathlib import Path
 from typing import Any
 
 from aiga.core.config import AigaError, add_config_args, cli_overrides, load_toml
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     from aiga.core.runstore import run_status, start_run
 
     overrides = cli_overrides(args)
+    path = overrides.get("data_path")
+    if path and not Path(path).exists():  # refuse before a run directory is made
+        raise AigaError(f"Omniglot path {path} does not exist")
     ctx = start_run(SYSTEM, MAMLConfig, resume=args.resume, run_dir=args.run_dir,
                     preset=_preset(args, overrides), config_file=args.config, overrides=overrides)
     with ctx.store, run_status(ctx.store):

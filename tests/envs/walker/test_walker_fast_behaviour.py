@@ -36,9 +36,6 @@ def _agreement(course, thetas, max_steps):
     return ref, fast, spearmanr(ref, fast).statistic, floor
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: one of the 12 policies falls in the fast simulator only "
-                   "(rho 0.888 against Box2D's own floor 0.986); the first contacts after reset differ "
-                   "(continuous collision is approximated), see docs/walker.md")
 def test_returns_rank_like_box2d_on_flat_ground():
     """12 perturbed policies (sigma 0.2), 300 steps: Spearman >= 0.9, or within 0.05 of Box2D's own floor."""
     ref, fast, rho, floor = _agreement(COURSES["flat"], _perturbed(12, 0.2, 1), 300)

@@ -3,8 +3,9 @@
 Both simulators start from the reference's reset (the course's push, the zero-action step) and receive the
 same actions; we compare the body poses and the 24-number observations step by step. Tolerances are stated
 per scenario (docs/walker.md, "The compiled simulator"): the fast simulator works in float64 where Box2D
-works in float32, orders contacts differently inside the solver and finds times of impact by bisection,
-so trajectories agree to about 1e-4 and then drift apart as the walker's dynamics amplify differences.
+works in float32, orders contacts slightly differently inside the solver and seeds its time-of-impact
+search from enumerated closest features, so trajectories agree to about 1e-5..1e-3 and then drift apart
+as the walker's dynamics amplify differences.
 """
 
 import numpy as np

@@ -19,18 +19,27 @@ simulator: uber-research/poet ``bipedal_walker_custom.py`` on pybox2d 2.3 (Box2D
   (contacts, then joints) with the same early exit;
 * contact events at the start of each step as ``b2ContactManager::Collide`` (touching is decided from the
   positions the previous step left), giving the reference's ``ground_contact`` flags and ``game_over``;
+* continuous collision as ``b2World::SolveTOI``: ``b2TimeOfImpact`` (conservative advancement on separating
+  axes, secant/bisection root finder, same target and tolerance) of each walker body against the course,
+  the earliest impact first; the body goes back to it, its contacts are updated (events included), 20
+  TOI position iterations and the velocity iterations run on it alone, and it moves on for the rest of
+  the step (joints are not part of these sub-steps, as in Box2D). It matters: the reference's reset drops
+  the legs onto the ground through the joints' position correction, and every fast footfall is one;
 * ten lidar rays (``b2EdgeShape::RayCast``, ``b2PolygonShape::RayCast``), the 24-number observation, the
   reward, the termination and the episode cap of ``box2d_env.WalkerCourseSim._step``.
 
-Only the course fixtures whose x range overlaps a body's box (contacts) or a ray's x range (lidar) are
-tested: the fixtures are sorted by their left end and a per-terrain-step table gives the first candidate.
+Only the course fixtures whose x range overlaps a body's box (contacts, impacts) or a ray's x range
+(lidar) are tested: the fixtures are sorted by their left end and a per-terrain-step table gives the first
+candidate.
 
 Differences from Box2D (docs/walker.md lists them with their effect): float64 instead of float32 (the
-course geometry is rounded to float32 first, so shapes are Box2D's); no continuous collision (TOI
-sub-steps); each lidar ray reports the nearest ground fixture (the reference's callback stops at the
-first fixture Box2D's broad-phase tree reports, which is the nearest except where a ray crosses two
-fixtures, e.g. a stump and the ground behind it); the order of contacts inside the solver is a fixed
-order (by body, then by fixture position) rather than Box2D's contact-creation order.
+course geometry and the walker's shapes are rounded to float32 first, so shapes are Box2D's); the closest
+features that seed ``b2TimeOfImpact`` come from enumerating vertex-edge pairs, not from GJK's simplex (they
+differ only on ties, e.g. a foot parallel to the ground); each lidar ray reports the nearest ground
+fixture (the reference's callback stops at the first fixture Box2D's broad-phase tree reports, which is
+the nearest except where a ray crosses two fixtures); the contacts inside the solver are ordered by body
+(Box2D's island order) and then by fixture position from the right, approximating Box2D's
+contact-creation order; no sleeping (the motors are set every step, which keeps Box2D's bodies awake).
 
 Layout, for a later GPU port: every walker's state lives in plain float64/int64 arrays whose first axis
 is the walker; ``_step_walker`` advances walker ``b`` reading and writing only row ``b``; the update
@@ -42,7 +51,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -804,78 +812,6 @@ EPSILON = 1.1920929e-07
 
 
 @njit(cache=True)
-def _point_segment(px, py, ax, ay, bx, by):
-    ex = bx - ax
-    ey = by - ay
-    ee = ex * ex + ey * ey
-    t = 0.0
-    if ee > 0.0:
-        t = ((px - ax) * ex + (py - ay) * ey) / ee
-        t = min(max(t, 0.0), 1.0)
-    dx = px - ax - t * ex
-    dy = py - ay - t * ey
-    return math.sqrt(dx * dx + dy * dy)
-
-
-@njit(cache=True)
-def _core_distance(k, cx, cy, ang, j, fkind, fnv, fverts, fnormals, wv):
-    """Distance between body k's polygon (centre (cx, cy), angle ang) and fixture j, without the skins;
-    the (negative) separating-axis depth when they overlap."""
-    co = math.cos(ang)
-    si = math.sin(ang)
-    lx = BODY_LOCAL_CENTER_NB[k, 0]
-    ly = BODY_LOCAL_CENTER_NB[k, 1]
-    px = cx - (co * lx - si * ly)
-    py = cy - (si * lx + co * ly)
-    nb = BODY_NV_NB[k]
-    for i in range(nb):
-        wv[i, 0] = co * BODY_VERTS_NB[k, i, 0] - si * BODY_VERTS_NB[k, i, 1] + px
-        wv[i, 1] = si * BODY_VERTS_NB[k, i, 0] + co * BODY_VERTS_NB[k, i, 1] + py
-    nf = fnv[j]
-    sep = -MAX_FLOAT
-    for i in range(nb):
-        nx = co * BODY_NORMALS_NB[k, i, 0] - si * BODY_NORMALS_NB[k, i, 1]
-        ny = si * BODY_NORMALS_NB[k, i, 0] + co * BODY_NORMALS_NB[k, i, 1]
-        smin = MAX_FLOAT
-        for m in range(nf):
-            smin = min(smin, nx * (fverts[j, m, 0] - wv[i, 0]) + ny * (fverts[j, m, 1] - wv[i, 1]))
-        sep = max(sep, smin)
-    if fkind[j] == 1:
-        for i in range(nf):
-            nx = fnormals[j, i, 0]
-            ny = fnormals[j, i, 1]
-            smin = MAX_FLOAT
-            for m in range(nb):
-                smin = min(smin, nx * (wv[m, 0] - fverts[j, i, 0]) + ny * (wv[m, 1] - fverts[j, i, 1]))
-            sep = max(sep, smin)
-    else:
-        ex = fverts[j, 1, 0] - fverts[j, 0, 0]
-        ey = fverts[j, 1, 1] - fverts[j, 0, 1]
-        ln = math.sqrt(ex * ex + ey * ey)
-        nx = ey / ln
-        ny = -ex / ln
-        for sgn in (1.0, -1.0):
-            smin = MAX_FLOAT
-            for m in range(nb):
-                smin = min(smin, sgn * (nx * (wv[m, 0] - fverts[j, 0, 0]) + ny * (wv[m, 1] - fverts[j, 0, 1])))
-            sep = max(sep, smin)
-    if sep < 0.0:
-        return sep
-    d = MAX_FLOAT
-    nseg = nf if fkind[j] == 1 else 1
-    for i in range(nb):
-        for m in range(nseg):
-            m2 = m + 1 if m + 1 < nf else 0
-            d = min(d, _point_segment(wv[i, 0], wv[i, 1], fverts[j, m, 0], fverts[j, m, 1], fverts[j, m2, 0],
-                                      fverts[j, m2, 1]))
-    for m in range(nf):
-        for i in range(nb):
-            i2 = i + 1 if i + 1 < nb else 0
-            d = min(d, _point_segment(fverts[j, m, 0], fverts[j, m, 1], wv[i, 0], wv[i, 1], wv[i2, 0], wv[i2, 1]))
-    return d
-
-
-@njit(cache=True)
 def _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, beta):
     """``b2Sweep::GetTransform``: body k's origin and rotation at fraction beta of its sweep."""
     cx = (1.0 - beta) * c0x + beta * c1x
@@ -1084,7 +1020,6 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
             sv = (pbx - lpx) * axx + (pby - lpy) * axy
             if sv < 0.0:
                 axx, axy = -axx, -axy
-        done = False
         t2 = 1.0
         for _push in range(8):
             px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t2)
@@ -1118,8 +1053,6 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
                 else:
                     root_a2 = t
                     s2 = sv
-        if done:
-            break
     return 1.0  # the root finder got stuck: e_failed
 
 
