@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from run_helpers import aiga, digest, kill_when
 
 from aiga.core.config import from_dict
 from aiga.core.runstore import RunStore
 from aiga.poet.direct_es import DirectESConfig, course_preset, curriculum_course
-from run_helpers import aiga, digest, kill_when
 
 
 def hard(**kw) -> DirectESConfig:

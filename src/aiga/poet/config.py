@@ -16,7 +16,7 @@ from aiga.core.config import check_choice, check_range, param
 from aiga.core.es import ESConfig
 
 VARIANTS = ("poet", "enhanced")
-SIMS = ("box2d",)
+SIMS = ("box2d", "fast")  # fast: the compiled simulator, not yet validated as a replacement (docs/walker.md)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,7 +27,8 @@ class POETConfig:
     iterations: int = param(2000, "iteration budget (the paper ran 25,200; Enhanced POET 60,000)")
     variant: str = param("poet", "poet (parametric courses, 5-NN novelty, plain transfer) or enhanced "
                                  "(CPPN courses, PATA-EC, gated transfer)")
-    sim: str = param("box2d", "walker simulator")
+    sim: str = param("box2d", "walker simulator: box2d (the reference) or fast (compiled; experimental, see "
+                              "docs/walker.md)")
     max_steps: int = param(2000, "episode cap in steps (the reference's 2000)")
     es: ESConfig = param(ESConfig(), "the ES of every niche")
     transfer_every: int = param(25, "iterations between transfer rounds (steps_before_transfer)")

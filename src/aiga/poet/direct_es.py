@@ -37,7 +37,7 @@ from aiga.core.runstore import RunContext, run_status, start_run
 from aiga.core.seeding import make_rng
 
 SYSTEM = "es"
-SIMS = ("box2d",)
+SIMS = ("box2d", "fast")  # fast: the compiled simulator, not yet validated as a replacement (docs/walker.md)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class DirectESConfig:
     course_stair_height: tuple[float, float] | None = param(None, "stair height interval (reference code only)")
     course_stair_steps: tuple[int, int] | None = param(None, "stair count interval (with course_stair_height)")
     course_seed: int = param(0, "course seed: fixes the ground, the obstacles and the initial push")
-    sim: str = param("box2d", "walker simulator")
+    sim: str = param("box2d", "walker simulator: box2d (the reference) or fast (compiled; experimental, see "
+                              "docs/walker.md)")
     max_steps: int = param(2000, "episode cap in steps (the reference's 2000)")
     es: ESConfig = param(ESConfig(), "POET's ES hyperparameters")
     checkpoint_every: int = param(1, "iterations between checkpoints (the last iteration always checkpoints)")
@@ -133,7 +134,7 @@ def make_objective(cfg: DirectESConfig, stage: int | None = None) -> Any:
     from aiga.envs.walker.evaluate import CourseObjective
 
     params = cfg.course_params() if stage is None else curriculum_course(cfg, stage)
-    return CourseObjective(params, cfg.max_steps)
+    return CourseObjective(params, cfg.max_steps, sim=cfg.sim)
 
 
 def initial_theta(cfg: DirectESConfig) -> np.ndarray:

@@ -129,7 +129,7 @@ class POET:
             raise AigaError(f"POET's ES agents need a walker family; got {self.family.name!r}")
         from aiga.envs.walker.evaluate import CourseObjective
 
-        return CourseObjective(env, self.cfg.max_steps)
+        return CourseObjective(env, self.cfg.max_steps, sim=self.cfg.sim)
 
     def scores(self, jobs: list[tuple[Any, np.ndarray]]) -> np.ndarray:
         """One rollout per (course, θ): the course is deterministic (defect 5: no repeats)."""
