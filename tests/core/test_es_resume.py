@@ -3,95 +3,13 @@ a corrupt checkpoint gives one error line and changes nothing."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("aiga.envs.walker.evaluate")
 
-from aiga.cli import main  # noqa: E402
+from run_helpers import aiga, digest, kill_when, last_checkpoint, metric_rows, tree_hashes  # noqa: E402
 
 TINY = ["--seed", "3", "--iterations", "8", "--es-pairs", "3", "--max-steps", "40", "--course", "flat"]
-ENV = {**os.environ, "AIGA_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
-
-
-def aiga(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """``aiga ARGS`` run in this process (faster than a subprocess; the kill tests use real ones)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(args))
-    p = subprocess.CompletedProcess(list(args), rc, out.getvalue(), err.getvalue())
-    if check and p.returncode != 0:
-        raise AssertionError(f"aiga {' '.join(args)} failed ({p.returncode}): {p.stderr}")
-    return p
-
-
-def digest(run: Path) -> str:
-    return aiga("digest", str(run)).stdout.strip()
-
-
-def last_checkpoint(run: Path) -> int:
-    its = [int(p.stem) for p in (run / "checkpoints").glob("*.json")]
-    return max(its, default=-1)
-
-
-def metric_rows(run: Path, pid: int | None = None) -> int:
-    """Iterations logged; with ``pid``, 0 until that process has opened the run (and, on resume,
-    dropped the rows past its checkpoint)."""
-    try:
-        with sqlite3.connect(f"file:{run / 'run.sqlite'}?mode=ro", uri=True) as c:
-            if pid is not None and c.execute("SELECT value FROM info WHERE key = 'pid'").fetchone() != (str(pid),):
-                return 0
-            return c.execute("SELECT COUNT(DISTINCT iteration) FROM metrics").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def kill_when(args: list[str], run: Path, after_iterations: int, delay: float) -> None:
-    """Start ``aiga es``; SIGKILL it ``delay`` s after ``after_iterations`` iterations have been logged;
-    its worker processes must then leave by themselves."""
-    p = subprocess.Popen([sys.executable, "-m", "aiga.cli", *args], env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    t_end = time.time() + 120
-    while time.time() < t_end and p.poll() is None and metric_rows(run, p.pid) < after_iterations:
-        time.sleep(0.01)
-    time.sleep(delay)
-    workers = children(p.pid)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert p.returncode == -signal.SIGKILL, f"finished before it could be killed: {p.stderr.read().decode()}"
-    t_end = time.time() + 10
-    while time.time() < t_end and any(alive(w) for w in workers):
-        time.sleep(0.1)
-    assert not any(alive(w) for w in workers), "orphaned worker processes outlived the killed run"
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +47,12 @@ def test_corrupt_checkpoint_one_line_and_nothing_changed(tmp_path):
     aiga("es", *TINY, "--iterations", "2", "--workers", "1", "--run-dir", str(run))
     npz = run / "checkpoints" / "000000001.npz"
     npz.write_bytes(npz.read_bytes()[:100])
-    before = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in run.rglob("*") if p.is_file()}
+    before = tree_hashes(run)
     p = aiga("es", "--resume", str(run), "--iterations", "4", check=False)
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("aiga: error:") and "000000001.npz" in lines[0]
-    after = {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in run.rglob("*") if p.is_file()}
-    assert after == before
+    assert tree_hashes(run) == before
 
 
 def test_bad_flags_are_one_line_errors(tmp_path):
