@@ -70,17 +70,21 @@ def main() -> int:
     finally:
         evaluator.close()
     wall = t2 - t0
-    print(json.dumps({
-        "seconds_per_iteration": round(wall, 3),
-        "es_seconds": round(t1 - t0, 3),
-        "transfer_seconds": round(t2 - t1, 3),
-        "env_steps": int(steps),
-        "steps_per_s": round(steps / wall, 1),
-        "workers": args.workers,
-        "variant": args.variant,
-        "niches": 5,
-        "env_share": round(_ENV_SECONDS[0] / (wall * max(1, args.workers)), 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds_per_iteration": round(wall, 3),
+                "es_seconds": round(t1 - t0, 3),
+                "transfer_seconds": round(t2 - t1, 3),
+                "env_steps": int(steps),
+                "steps_per_s": round(steps / wall, 1),
+                "workers": args.workers,
+                "variant": args.variant,
+                "niches": 5,
+                "env_share": round(_ENV_SECONDS[0] / (wall * max(1, args.workers)), 3),
+            }
+        )
+    )
     return 0
 
 

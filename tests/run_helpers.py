@@ -15,8 +15,9 @@ ENV = {**os.environ, "AIGA_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
 
 
 def aiga(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    p = subprocess.run([sys.executable, "-m", "aiga.cli", *args], capture_output=True, text=True, env=ENV,
-                       timeout=timeout)
+    p = subprocess.run(
+        [sys.executable, "-m", "aiga.cli", *args], capture_output=True, text=True, env=ENV, timeout=timeout
+    )
     if check and p.returncode != 0:
         raise AssertionError(f"aiga {' '.join(args)} failed ({p.returncode}): {p.stderr}")
     return p
@@ -42,8 +43,9 @@ def metric_rows(run: Path) -> int:
 
 def kill_when(args: list[str], run: Path, after_iterations: int, delay: float, timeout: float = 120) -> None:
     """Start ``aiga ARGS``; SIGKILL it ``delay`` s after ``after_iterations`` iterations have been logged."""
-    p = subprocess.Popen([sys.executable, "-m", "aiga.cli", *args], env=ENV,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "aiga.cli", *args], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     t_end = time.time() + timeout
     while time.time() < t_end and p.poll() is None and metric_rows(run) < after_iterations:
         time.sleep(0.01)

@@ -38,17 +38,34 @@ def add_run_args(parser: argparse.ArgumentParser, *, workers: bool = True) -> No
     """The flags every system's command accepts."""
     g = parser.add_argument_group("run")
     g.add_argument("--seed", dest="cfg__seed", default=None, metavar="N", help="random seed of the whole run")
-    g.add_argument("--iterations", dest="cfg__iterations", default=None, metavar="N",
-                   help="iteration budget: the run ends after this many (may be raised on --resume)")
-    g.add_argument("--run-dir", default=None, metavar="DIR",
-                   help="where to write (default runs/<system>-<timestamp>)")
-    g.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR exactly where it stopped")
+    g.add_argument(
+        "--iterations",
+        dest="cfg__iterations",
+        default=None,
+        metavar="N",
+        help="iteration budget: the run ends after this many (may be raised on --resume)",
+    )
+    g.add_argument(
+        "--run-dir", default=None, metavar="DIR", help="where to write (default runs/<system>-<timestamp>)"
+    )
+    g.add_argument(
+        "--resume", default=None, metavar="DIR", help="continue the run in DIR exactly where it stopped"
+    )
     g.add_argument("--config", default=None, metavar="FILE", help="TOML file of settings (flags override it)")
     if workers:
-        g.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                       help="local worker processes (default: one per core; results do not depend on it)")
-        g.add_argument("--ray", default=None, metavar="ADDRESS",
-                       help="run workers on a Ray cluster ('auto' or an address; needs the ray extra)")
+        g.add_argument(
+            "--workers",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help="local worker processes (default: one per core; results do not depend on it)",
+        )
+        g.add_argument(
+            "--ray",
+            default=None,
+            metavar="ADDRESS",
+            help="run workers on a Ray cluster ('auto' or an address; needs the ray extra)",
+        )
 
 
 def _positive_int(text: str) -> int:

@@ -41,16 +41,19 @@ def test_types_are_coerced_from_strings():
     assert cfg == Cfg(seed=7, band=(25.0, 340.0), flag=True, es=Inner(lr=0.5))
 
 
-@pytest.mark.parametrize("data, words", [
-    ({"sed": 1}, "unknown setting 'sed'"),
-    ({"seed": "x"}, "seed must be an integer"),
-    ({"seed": 1.5}, "seed must be an integer"),
-    ({"band": [1.0]}, "band must have 2 values"),
-    ({"flag": "maybe"}, "flag must be true or false"),
-    ({"es": {"pairs": 0}}, "es.pairs must be in [1, inf]"),
-    ({"es": {"lr": "nan"}}, "es.lr must be a finite number"),
-    ({"es": 3}, "es must be a table"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"sed": 1}, "unknown setting 'sed'"),
+        ({"seed": "x"}, "seed must be an integer"),
+        ({"seed": 1.5}, "seed must be an integer"),
+        ({"band": [1.0]}, "band must have 2 values"),
+        ({"flag": "maybe"}, "flag must be true or false"),
+        ({"es": {"pairs": 0}}, "es.pairs must be in [1, inf]"),
+        ({"es": {"lr": "nan"}}, "es.lr must be a finite number"),
+        ({"es": 3}, "es must be a table"),
+    ],
+)
 def test_bad_values_name_the_field(data, words):
     with pytest.raises(ConfigError) as e:
         from_dict(Cfg, data)
@@ -61,7 +64,9 @@ def test_bad_values_name_the_field(data, words):
 def test_toml_round_trip_and_precedence(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('seed = 3\nname = "hard"\n[es]\npairs = 8\n')
-    cfg = resolve_config(Cfg, preset={"seed": 1, "es": {"lr": 0.2}}, toml_path=str(f), overrides={"seed": "5"})
+    cfg = resolve_config(
+        Cfg, preset={"seed": 1, "es": {"lr": 0.2}}, toml_path=str(f), overrides={"seed": "5"}
+    )
     assert cfg == Cfg(seed=5, name="hard", es=Inner(lr=0.2, pairs=8))  # nested tables merge
     assert from_dict(Cfg, to_dict(cfg)) == cfg
 
@@ -80,6 +85,8 @@ def test_cli_flags_from_fields():
     add_config_args(p, Cfg, skip=("seed", "iterations"))
     args = p.parse_args(["--es-lr", "0.3", "--band", "1 2", "--name", "x"])
     assert cli_overrides(args) == {"es": {"lr": "0.3"}, "band": "1 2", "name": "x"}
-    assert resolve_config(Cfg, overrides=cli_overrides(args)) == Cfg(name="x", band=(1.0, 2.0), es=Inner(lr=0.3))
+    assert resolve_config(Cfg, overrides=cli_overrides(args)) == Cfg(
+        name="x", band=(1.0, 2.0), es=Inner(lr=0.3)
+    )
     with pytest.raises(SystemExit):
         p.parse_args(["--seed", "1"])  # skipped: the run contract adds it

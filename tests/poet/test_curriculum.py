@@ -27,8 +27,21 @@ def test_stages_interpolate_from_flat_to_the_target():
 
 def test_stage_advances_only_on_the_advance_score(tmp_path):
     run = tmp_path / "run"
-    args = ["es", "--course", "hard", "--curriculum-stages", "3", "--iterations", "5", "--es-pairs", "2",
-            "--max-steps", "30", "--workers", "1"]
+    args = [
+        "es",
+        "--course",
+        "hard",
+        "--curriculum-stages",
+        "3",
+        "--iterations",
+        "5",
+        "--es-pairs",
+        "2",
+        "--max-steps",
+        "30",
+        "--workers",
+        "1",
+    ]
     aiga(*args, "--curriculum-advance", "-1000", "--run-dir", str(run))
     with RunStore.open(run) as s:
         _, stages = s.series("curriculum/stage")
@@ -44,8 +57,21 @@ def test_stage_advances_only_on_the_advance_score(tmp_path):
 
 @pytest.mark.slow
 def test_curriculum_resume_is_bit_identical(tmp_path):
-    args = ["es", "--course", "hard", "--curriculum-stages", "3", "--curriculum-advance", "-60", "--iterations",
-            "8", "--es-pairs", "2", "--max-steps", "40"]
+    args = [
+        "es",
+        "--course",
+        "hard",
+        "--curriculum-stages",
+        "3",
+        "--curriculum-advance",
+        "-60",
+        "--iterations",
+        "8",
+        "--es-pairs",
+        "2",
+        "--max-steps",
+        "40",
+    ]
     ref = tmp_path / "ref"
     aiga(*args, "--workers", "1", "--run-dir", str(ref))
     run = tmp_path / "run"

@@ -70,9 +70,17 @@ def test_every_rule_fires_in_the_smoke_preset(smoke_poet):
     # at most one admission per event, and attempts beyond it are recorded as not tried
     outcomes = [d["outcome"] for d in kinds(poet, "attempt")]
     assert outcomes.count("admitted") == 3
-    assert all(o in ("admitted", "not tried: admission limit reached", "duplicate of an active course",
-                     "failed the minimal criterion with the parent's agent",
-                     "failed the minimal criterion after transfer") for o in outcomes)
+    assert all(
+        o
+        in (
+            "admitted",
+            "not tried: admission limit reached",
+            "duplicate of an active course",
+            "failed the minimal criterion with the parent's agent",
+            "failed the minimal criterion after transfer",
+        )
+        for o in outcomes
+    )
 
 
 def test_transfer_acceptance_resets_the_optimizer():
@@ -99,8 +107,10 @@ def test_minimal_criterion_rejects_out_of_band_children():
     # an empty band above any score a 40-step episode can reach: no child passes with its parent's agent
     poet = run_poet(smoke_cfg(mc_lo=1000.0, mc_hi=2000.0), iterations=4)
     attempts = kinds(poet, "attempt")
-    assert attempts and all(d["outcome"].startswith("failed the minimal criterion") or
-                            d["outcome"].startswith("duplicate") for d in attempts)
+    assert attempts and all(
+        d["outcome"].startswith("failed the minimal criterion") or d["outcome"].startswith("duplicate")
+        for d in attempts
+    )
     assert len(poet.niches) == 1
 
 
@@ -142,7 +152,9 @@ def test_defect1_and_4_enhanced_reproduces_with_pata_ec_and_is_seeded(tmp_path, 
     private.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(private))
     a, b = run_poet(smoke_cfg("enhanced")), run_poet(smoke_cfg("enhanced"))
-    assert not list(private.iterdir())  # no temporary files (the reference leaked a genome pickle per mutation)
+    assert not list(
+        private.iterdir()
+    )  # no temporary files (the reference leaked a genome pickle per mutation)
     adm = kinds(a, "admitted")
     assert adm and all(np.isfinite(d["novelty"]) for d in adm)
     assert [d["course"] for d in adm] == [d["course"] for d in kinds(b, "admitted")]
@@ -176,7 +188,9 @@ def reference_digest(tmp_path_factory) -> str:
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_defect3_sigkill_and_resume_is_bit_identical(tmp_path, reference_digest, workers):
     run = tmp_path / "run"
-    kill_when(["poet", *SMOKE, "--workers", workers, "--run-dir", str(run)], run, after_iterations=2, delay=0.0)
+    kill_when(
+        ["poet", *SMOKE, "--workers", workers, "--run-dir", str(run)], run, after_iterations=2, delay=0.0
+    )
     for after, delay in ((5, 0.05), (9, 0.01)):
         kill_when(["poet", "--resume", str(run), "--workers", workers], run, after, delay)
     aiga("poet", "--resume", str(run), "--workers", workers)

@@ -20,8 +20,17 @@ def test_eligibility_threshold_and_order():
 
 
 def test_knn_novelty_by_hand():
-    archive = np.array([[0, 0, 0, 0, 0], [3, 0, 0, 0, 0], [0, 4, 0, 0, 0], [10, 0, 0, 0, 0],
-                        [0, 0, 0, 0, 6], [0, 0, 8, 0, 0]], dtype=float)
+    archive = np.array(
+        [
+            [0, 0, 0, 0, 0],
+            [3, 0, 0, 0, 0],
+            [0, 4, 0, 0, 0],
+            [10, 0, 0, 0, 0],
+            [0, 0, 0, 0, 6],
+            [0, 0, 8, 0, 0],
+        ],
+        dtype=float,
+    )
     x = np.zeros(5)
     # distances 0, 3, 4, 10, 6, 8 -> 5 nearest: 0, 3, 4, 6, 8 -> mean 4.2
     assert R.knn_novelty(x, archive, k=5) == pytest.approx(4.2)
@@ -53,7 +62,12 @@ def test_pata_ec_novelty_and_unequal_sizes_rejected():
 
 
 def test_poet_transfer_strictly_better_first_wins_ties():
-    cands = [C("a", "direct", 120.0), C("b", "direct", 150.0), C("a", "proposal", 150.0), C("b", "proposal", 149.0)]
+    cands = [
+        C("a", "direct", 120.0),
+        C("b", "direct", 150.0),
+        C("a", "proposal", 150.0),
+        C("b", "proposal", 149.0),
+    ]
     assert R.poet_transfer_choice(100.0, cands) == C("b", "direct", 150.0)
     # incumbent keeps its niche on a tie
     assert R.poet_transfer_choice(150.0, cands) is None
@@ -68,8 +82,9 @@ def test_enhanced_transfer_gate_and_choice():
     assert not R.enhanced_should_fine_tune(180.0, thr) and R.enhanced_should_fine_tune(180.5, thr)
     # current score 190 > threshold 180: a fine-tuned 185 beats the threshold but not the current score
     assert R.enhanced_transfer_choice(190.0, thr, [C("a", "proposal", 185.0)]) is None
-    assert R.enhanced_transfer_choice(190.0, thr, [C("a", "proposal", 185.0), C("b", "proposal", 191.0)]) == C(
-        "b", "proposal", 191.0)
+    assert R.enhanced_transfer_choice(
+        190.0, thr, [C("a", "proposal", 185.0), C("b", "proposal", 191.0)]
+    ) == C("b", "proposal", 191.0)
     # current 100 below threshold 180: must beat 180
     assert R.enhanced_transfer_choice(100.0, thr, [C("a", "proposal", 170.0)]) is None
     with pytest.raises(ValueError):
@@ -93,4 +108,7 @@ def test_annecs_on_scripted_history():
 
 def test_difficulty_counts():
     assert R.difficulty_counts(["challenging", None, "very challenging", "challenging"]) == {
-        "challenging": 2, "very challenging": 1, "extremely challenging": 0}
+        "challenging": 2,
+        "very challenging": 1,
+        "extremely challenging": 0,
+    }

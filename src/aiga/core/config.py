@@ -158,7 +158,11 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 
     def conv(v: Any) -> Any:
         if dataclasses.is_dataclass(v):
-            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v) if getattr(v, f.name) is not None}
+            return {
+                f.name: conv(getattr(v, f.name))
+                for f in dataclasses.fields(v)
+                if getattr(v, f.name) is not None
+            }
         if isinstance(v, tuple | list):
             return [conv(x) for x in v]
         if isinstance(v, dict):
@@ -199,15 +203,20 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: typing.Iterable[str] = (),
-                    title: str | None = None) -> None:
+def add_config_args(
+    parser: argparse.ArgumentParser, cls: type, skip: typing.Iterable[str] = (), title: str | None = None
+) -> None:
     """Add one ``--field-name`` flag per dataclass field; values stay strings until ``from_dict``.
 
     A nested dataclass field ``es`` gets flags ``--es-lr`` etc. Defaults are ``None`` here so that we
     can tell which flags the user actually gave (a preset or a TOML file supplies the rest).
     """
-    _add_fields(parser.add_argument_group(title or f"{cls.__name__} settings (override the preset and --config)"),
-                cls, set(skip), prefix="")
+    _add_fields(
+        parser.add_argument_group(title or f"{cls.__name__} settings (override the preset and --config)"),
+        cls,
+        set(skip),
+        prefix="",
+    )
 
 
 def _add_fields(group: Any, cls: type, skip: set[str], prefix: str) -> None:

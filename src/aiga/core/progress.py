@@ -27,11 +27,22 @@ class Progress:
 
     def __init__(self, total: int | None, desc: str, initial: int = 0, unit: str = "it") -> None:
         flag = os.environ.get("AIGA_PROGRESS", "")
-        disable = flag == "0" or (flag != "1" and not sys.stderr.isatty() and "PYTEST_CURRENT_TEST" in os.environ)
+        disable = flag == "0" or (
+            flag != "1" and not sys.stderr.isatty() and "PYTEST_CURRENT_TEST" in os.environ
+        )
         # When stderr is not a terminal, refresh at most every 30 s so log files stay readable.
         mininterval = 0.5 if sys.stderr.isatty() else 30.0
-        self._bar = tqdm(total=total, desc=desc, initial=initial, unit=unit, dynamic_ncols=True,
-                         disable=disable, mininterval=mininterval, file=sys.stderr, smoothing=0.1)
+        self._bar = tqdm(
+            total=total,
+            desc=desc,
+            initial=initial,
+            unit=unit,
+            dynamic_ncols=True,
+            disable=disable,
+            mininterval=mininterval,
+            file=sys.stderr,
+            smoothing=0.1,
+        )
         self._t0 = time.perf_counter()
 
     def update(self, n: int = 1, **figures: Any) -> None:

@@ -135,11 +135,15 @@ class RunStore:
         return path
 
     @classmethod
-    def create(cls, system: str, config: dict[str, Any], run_dir: str | os.PathLike[str] | None = None) -> RunStore:
+    def create(
+        cls, system: str, config: dict[str, Any], run_dir: str | os.PathLike[str] | None = None
+    ) -> RunStore:
         """Make a fresh run directory; refuses one that already holds anything."""
         path = Path(run_dir) if run_dir is not None else cls.default_dir(system)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise AigaError(f"run directory {path} already exists and is not empty; use --resume {path} to continue it")
+            raise AigaError(
+                f"run directory {path} already exists and is not empty; use --resume {path} to continue it"
+            )
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -151,14 +155,22 @@ class RunStore:
         _init_db(conn)
         now = time.time()
         with _tx(conn):
-            for k, v in {"system": system, "schema": str(SCHEMA_VERSION), "created": f"{now:.3f}",
-                         "status": "running", "heartbeat": f"{now:.3f}", "pid": str(os.getpid()),
-                         "host": socket.gethostname()}.items():
+            for k, v in {
+                "system": system,
+                "schema": str(SCHEMA_VERSION),
+                "created": f"{now:.3f}",
+                "status": "running",
+                "heartbeat": f"{now:.3f}",
+                "pid": str(os.getpid()),
+                "host": socket.gethostname(),
+            }.items():
                 conn.execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (k, v))
         return cls(path, conn, system)
 
     @classmethod
-    def open(cls, run_dir: str | os.PathLike[str], system: str | None = None, readonly: bool = False) -> RunStore:
+    def open(
+        cls, run_dir: str | os.PathLike[str], system: str | None = None, readonly: bool = False
+    ) -> RunStore:
         """Open an existing run, checking it is a run of ``system`` with a readable database and config."""
         path = Path(run_dir)
         if not path.is_dir():
@@ -173,7 +185,9 @@ class RunStore:
             mode = "ro&immutable=1"
         conn = None
         try:
-            conn = sqlite3.connect(f"file:{db.resolve()}?mode={mode}", uri=True, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(
+                f"file:{db.resolve()}?mode={mode}", uri=True, isolation_level=None, timeout=30
+            )
             rows = dict(conn.execute("SELECT key, value FROM info").fetchall())
             return cls(path, conn, cls._check_info(path, db, rows, system))
         except sqlite3.DatabaseError as e:
@@ -193,7 +207,9 @@ class RunStore:
         if system is not None and found != system:
             raise AigaError(f"{path} is a {found} run, not a {system} run")
         if int(rows.get("schema", "0")) > SCHEMA_VERSION:
-            raise AigaError(f"{path} was written by a newer aiga (schema {rows['schema']}); upgrade aiga to read it")
+            raise AigaError(
+                f"{path} was written by a newer aiga (schema {rows['schema']}); upgrade aiga to read it"
+            )
         if not (path / "config.toml").is_file():
             raise AigaError(f"{path} has no config.toml")
         return found
@@ -269,10 +285,18 @@ class RunStore:
 
     def series(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         rows = self.metrics(name=name)
-        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[2] for r in rows], dtype=np.float64)
+        return np.array([r[0] for r in rows], dtype=np.int64), np.array(
+            [r[2] for r in rows], dtype=np.float64
+        )
 
-    def events(self, kind: str | None = None, *, kinds: tuple[str, ...] | None = None, after_seq: int = 0,
-               until_seq: int | None = None) -> list[dict[str, Any]]:
+    def events(
+        self,
+        kind: str | None = None,
+        *,
+        kinds: tuple[str, ...] | None = None,
+        after_seq: int = 0,
+        until_seq: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Events in order, optionally of one ``kind`` (or any of ``kinds``) and only those with sequence
         numbers in ``(after_seq, until_seq]`` (readers that poll a live run read just what is new)."""
         q, p = "SELECT seq, iteration, kind, data, time FROM events WHERE seq > ?", [int(after_seq)]
@@ -292,8 +316,9 @@ class RunStore:
 
     def latest(self, name: str) -> float | None:
         """The value of metric ``name`` at the last iteration that logged it."""
-        row = self._conn.execute("SELECT value FROM metrics WHERE name = ? ORDER BY iteration DESC LIMIT 1",
-                                 (name,)).fetchone()
+        row = self._conn.execute(
+            "SELECT value FROM metrics WHERE name = ? ORDER BY iteration DESC LIMIT 1", (name,)
+        ).fetchone()
         return None if row is None else float(row[0])
 
     def last_iteration(self) -> int | None:
@@ -313,8 +338,12 @@ class RunStore:
         blob = arrays_to_npz_bytes(arrays)
         stem = f"{int(iteration):09d}"
         atomic_write_bytes(self.checkpoints_dir / f"{stem}.npz", blob)
-        record = {"system": self.system, "iteration": int(iteration),
-                  "npz_sha256": hashlib.sha256(blob).hexdigest(), "meta": meta}
+        record = {
+            "system": self.system,
+            "iteration": int(iteration),
+            "npz_sha256": hashlib.sha256(blob).hexdigest(),
+            "meta": meta,
+        }
         atomic_write_text(self.checkpoints_dir / f"{stem}.json", canonical_json(record))
         for old in self._checkpoint_iterations()[:-KEEP_CHECKPOINTS]:
             for ext in (".json", ".npz"):  # json first: a half-deleted checkpoint is then invisible
@@ -353,8 +382,10 @@ class RunStore:
         except FileNotFoundError:
             raise AigaError(f"checkpoint {npath} is missing though {jpath.name} names it") from None
         if hashlib.sha256(blob).hexdigest() != expected:
-            raise AigaError(f"checkpoint {npath} is corrupt or truncated (checksum mismatch); "
-                            f"move it and {jpath.name} away to resume from the previous one")
+            raise AigaError(
+                f"checkpoint {npath} is corrupt or truncated (checksum mismatch); "
+                f"move it and {jpath.name} away to resume from the previous one"
+            )
         return Checkpoint(it, npz_bytes_to_arrays(blob, str(npath)), meta)
 
     # -------------------------------------------------------------- digest
@@ -372,7 +403,9 @@ class RunStore:
                 h.update(f"{k}|{a.dtype.str}|{a.shape}\n".encode())
                 h.update(a.tobytes())
             h.update(canonical_json(ckpt.meta).encode())
-        for it, name, value in self._conn.execute("SELECT iteration, name, value FROM metrics ORDER BY iteration, name"):
+        for it, name, value in self._conn.execute(
+            "SELECT iteration, name, value FROM metrics ORDER BY iteration, name"
+        ):
             h.update(struct.pack("<q", it) + name.encode() + b"\0" + struct.pack("<d", value))
         for it, kind, data in self._conn.execute("SELECT iteration, kind, data FROM events ORDER BY seq"):
             h.update(struct.pack("<q", it) + kind.encode() + b"\0" + data.encode() + b"\n")
@@ -384,10 +417,14 @@ def _init_db(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
     with _tx(conn):
         conn.execute("CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT)")
-        conn.execute("CREATE TABLE IF NOT EXISTS metrics (iteration INTEGER, name TEXT, value REAL, "
-                     "PRIMARY KEY (iteration, name)) WITHOUT ROWID")
-        conn.execute("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, iteration INTEGER, "
-                     "kind TEXT, data TEXT, time REAL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS metrics (iteration INTEGER, name TEXT, value REAL, "
+            "PRIMARY KEY (iteration, name)) WITHOUT ROWID"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, iteration INTEGER, "
+            "kind TEXT, data TEXT, time REAL)"
+        )
         conn.execute("CREATE INDEX IF NOT EXISTS events_kind ON events (kind, iteration)")
         conn.execute("CREATE INDEX IF NOT EXISTS metrics_name ON metrics (name, iteration)")
 
@@ -455,7 +492,9 @@ def start_run(
                 continue
             if k not in resumable_overrides:
                 store.close()
-                raise AigaError(f"cannot change {k} when resuming (the run was made with {getattr(saved, k)!r})")
+                raise AigaError(
+                    f"cannot change {k} when resuming (the run was made with {getattr(saved, k)!r})"
+                )
             changes[k] = v
         cfg = from_dict(config_cls, merge(to_dict(saved), changes)) if changes else saved
         try:

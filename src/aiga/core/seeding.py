@@ -41,8 +41,13 @@ def rng_state(rng: np.random.Generator) -> dict[str, Any]:
 def rng_from_state(state: dict[str, Any]) -> np.random.Generator:
     try:
         name = state["bit_generator"]
-        bg_cls = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM, "Philox": np.random.Philox,
-                  "SFC64": np.random.SFC64, "MT19937": np.random.MT19937}[name]
+        bg_cls = {
+            "PCG64": np.random.PCG64,
+            "PCG64DXSM": np.random.PCG64DXSM,
+            "Philox": np.random.Philox,
+            "SFC64": np.random.SFC64,
+            "MT19937": np.random.MT19937,
+        }[name]
         bg = bg_cls()
         bg.state = state
     except (KeyError, TypeError, ValueError) as e:

@@ -11,13 +11,25 @@ def add_parser(sub: Any, name: str) -> None:
     from aiga.core.config import add_config_args
     from aiga.poet.config import PRESET_NAMES, POETConfig
 
-    p = sub.add_parser(name, help="POET / Enhanced POET: courses and walkers that co-evolve",
-                       description="Run POET (default: the laptop preset, bounded by --iterations or --hours). "
-                                   "'aiga poet report RUN' summarises a run and draws its pictures.")
-    p.add_argument("--preset", choices=PRESET_NAMES, default=None,
-                   help="paper, code, laptop (default for new runs) or smoke; flags override it")
-    p.add_argument("--hours", type=_positive_float, default=None, metavar="H",
-                   help="stop after this much wall time (the run stays resumable)")
+    p = sub.add_parser(
+        name,
+        help="POET / Enhanced POET: courses and walkers that co-evolve",
+        description="Run POET (default: the laptop preset, bounded by --iterations or --hours). "
+        "'aiga poet report RUN' summarises a run and draws its pictures.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=PRESET_NAMES,
+        default=None,
+        help="paper, code, laptop (default for new runs) or smoke; flags override it",
+    )
+    p.add_argument(
+        "--hours",
+        type=_positive_float,
+        default=None,
+        metavar="H",
+        help="stop after this much wall time (the run stays resumable)",
+    )
     add_run_args(p)
     add_config_args(p, POETConfig, skip=("seed", "iterations"))
     p.set_defaults(func=_run)
@@ -52,10 +64,20 @@ def _run(args: argparse.Namespace) -> int:
         from aiga.core.config import AigaError
 
         raise AigaError("--preset cannot be combined with --resume (the run keeps its own config.toml)")
-    res = train(resume=args.resume, run_dir=args.run_dir, preset=base, config_file=args.config,
-                overrides=overrides, workers=args.workers, ray=args.ray, hours=args.hours)
-    print(f"{res.run_dir}: iteration {res.iteration}, {res.active} active niches, {res.admitted} admitted, "
-          f"{res.transfers} transfers, ANNECS {res.annecs}")
+    res = train(
+        resume=args.resume,
+        run_dir=args.run_dir,
+        preset=base,
+        config_file=args.config,
+        overrides=overrides,
+        workers=args.workers,
+        ray=args.ray,
+        hours=args.hours,
+    )
+    print(
+        f"{res.run_dir}: iteration {res.iteration}, {res.active} active niches, {res.admitted} admitted, "
+        f"{res.transfers} transfers, ANNECS {res.annecs}"
+    )
     print(f"see it with: aiga poet report {res.run_dir}")
     return 0
 

@@ -25,10 +25,15 @@ class POETConfig:
 
     seed: int = param(0, "seed of the whole run (courses, mutations, ES noise)")
     iterations: int = param(2000, "iteration budget (the paper ran 25,200; Enhanced POET 60,000)")
-    variant: str = param("poet", "poet (parametric courses, 5-NN novelty, plain transfer) or enhanced "
-                                 "(CPPN courses, PATA-EC, gated transfer)")
-    sim: str = param("box2d", "walker simulator: box2d (the reference) or fast (compiled; experimental, see "
-                              "docs/walker.md)")
+    variant: str = param(
+        "poet",
+        "poet (parametric courses, 5-NN novelty, plain transfer) or enhanced "
+        "(CPPN courses, PATA-EC, gated transfer)",
+    )
+    sim: str = param(
+        "box2d",
+        "walker simulator: box2d (the reference) or fast (compiled; experimental, see docs/walker.md)",
+    )
     max_steps: int = param(2000, "episode cap in steps (the reference's 2000)")
     es: ESConfig = param(ESConfig(), "the ES of every niche")
     transfer_every: int = param(25, "iterations between transfer rounds (steps_before_transfer)")
@@ -40,7 +45,9 @@ class POETConfig:
     mc_hi: float = param(300.0, "minimal criterion: highest admissible best score (paper 300, code 340)")
     capacity: int = param(20, "active niches at most; the oldest retire (20 paper, 25 code, 40 Enhanced)")
     novelty_k: int = param(5, "nearest neighbours in the novelty score")
-    transfer_window: int = param(5, "Enhanced POET: the transfer threshold is the best of this many last scores")
+    transfer_window: int = param(
+        5, "Enhanced POET: the transfer threshold is the best of this many last scores"
+    )
     solved_score: float = param(230.0, "a course counts as solved at this score")
     checkpoint_every: int = param(1, "iterations between checkpoints")
 
@@ -73,30 +80,68 @@ def _es(**kw: Any) -> dict[str, Any]:
 # threshold is scaled to what an 8-second episode can earn (a good walker makes about 50-70); docs/poet.md
 # gives the reasoning for each value.
 LAPTOP: dict[str, Any] = {
-    "iterations": 1000, "max_steps": 400, "transfer_every": 10, "reproduce_every": 25,
-    "repro_threshold": 5.0, "mc_lo": -20.0, "mc_hi": 60.0, "solved_score": 40.0,
-    "capacity": 6, "max_children": 6, **_es(pairs=24),
+    "iterations": 1000,
+    "max_steps": 400,
+    "transfer_every": 10,
+    "reproduce_every": 25,
+    "repro_threshold": 5.0,
+    "mc_lo": -20.0,
+    "mc_hi": 60.0,
+    "solved_score": 40.0,
+    "capacity": 6,
+    "max_children": 6,
+    **_es(pairs=24),
 }
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # variant -> preset name -> settings (over the dataclass defaults)
     "poet": {
-        "paper": {"mc_lo": 50.0, "mc_hi": 300.0, "capacity": 20, "reproduce_every": 200, "iterations": 25_200},
+        "paper": {
+            "mc_lo": 50.0,
+            "mc_hi": 300.0,
+            "capacity": 20,
+            "reproduce_every": 200,
+            "iterations": 25_200,
+        },
         "code": {"mc_lo": 25.0, "mc_hi": 340.0, "capacity": 25, "reproduce_every": 200, "iterations": 25_200},
         # Scaled to show the loop on 2 cores within an hour; docs/poet.md gives the reason for each value.
         "laptop": LAPTOP,
         # Smallest run in which every rule fires (tests and demos): not meant to learn anything.
-        "smoke": {"iterations": 12, "transfer_every": 2, "reproduce_every": 3, "repro_threshold": -1e9,
-                  "mc_lo": -1e9, "mc_hi": 1e9, "capacity": 3, "max_children": 2, "max_steps": 40,
-                  **_es(pairs=3)},
+        "smoke": {
+            "iterations": 12,
+            "transfer_every": 2,
+            "reproduce_every": 3,
+            "repro_threshold": -1e9,
+            "mc_lo": -1e9,
+            "mc_hi": 1e9,
+            "capacity": 3,
+            "max_children": 2,
+            "max_steps": 40,
+            **_es(pairs=3),
+        },
     },
     "enhanced": {
-        "paper": {"mc_lo": 50.0, "mc_hi": 300.0, "capacity": 40, "reproduce_every": 150, "iterations": 60_000},
+        "paper": {
+            "mc_lo": 50.0,
+            "mc_hi": 300.0,
+            "capacity": 40,
+            "reproduce_every": 150,
+            "iterations": 60_000,
+        },
         "code": {"mc_lo": 25.0, "mc_hi": 340.0, "capacity": 40, "reproduce_every": 150, "iterations": 60_000},
         "laptop": {**LAPTOP, "reproduce_every": 20},  # 150/200 of POET's interval, as in the papers
-        "smoke": {"iterations": 12, "transfer_every": 2, "reproduce_every": 3, "repro_threshold": -1e9,
-                  "mc_lo": -1e9, "mc_hi": 1e9, "capacity": 3, "max_children": 2, "max_steps": 40,
-                  **_es(pairs=3)},
+        "smoke": {
+            "iterations": 12,
+            "transfer_every": 2,
+            "reproduce_every": 3,
+            "repro_threshold": -1e9,
+            "mc_lo": -1e9,
+            "mc_hi": 1e9,
+            "capacity": 3,
+            "max_children": 2,
+            "max_steps": 40,
+            **_es(pairs=3),
+        },
     },
 }
 PRESET_NAMES = ("paper", "code", "laptop", "smoke")

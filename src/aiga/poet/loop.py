@@ -139,12 +139,18 @@ class POET:
         self.counters["env_steps"] += int(res.env_steps)
         return res.returns
 
-    def proposals(self, requests: list[tuple[np.ndarray, ESState, Any, tuple]], cfg: ESConfig) -> list[np.ndarray]:
+    def proposals(
+        self, requests: list[tuple[np.ndarray, ESState, Any, tuple]], cfg: ESConfig
+    ) -> list[np.ndarray]:
         """One proposal step per ``(theta, owner state, course, noise key)``, all in one round of tasks."""
         if not requests:
             return []
-        out = proposal_steps([(th, owner, self.objective(env), key) for th, owner, env, key in requests], cfg,
-                             self.evaluator, self.cfg.seed)
+        out = proposal_steps(
+            [(th, owner, self.objective(env), key) for th, owner, env, key in requests],
+            cfg,
+            self.evaluator,
+            self.cfg.seed,
+        )
         self.counters["env_steps"] += sum(st.env_steps for _, st in out)
         return [th for th, _ in out]
 
@@ -168,8 +174,14 @@ class POET:
         self.iteration = it
 
     def es_steps(self, it: int) -> None:
-        results = es_step_many([n.es for n in self.niches], self.es_cfg, [self.objective(n.env) for n in self.niches],
-                               self.evaluator, self.cfg.seed, [("es", n.nid, it) for n in self.niches])
+        results = es_step_many(
+            [n.es for n in self.niches],
+            self.es_cfg,
+            [self.objective(n.env) for n in self.niches],
+            self.evaluator,
+            self.cfg.seed,
+            [("es", n.nid, it) for n in self.niches],
+        )
         for n, (state, stats) in zip(self.niches, results, strict=True):
             n.es = state
             self.counters["env_steps"] += stats.env_steps
@@ -179,7 +191,7 @@ class POET:
 
     def _set_score(self, n: Niche, s: float) -> None:
         n.score = s
-        n.recent = (n.recent + [s])[-self.cfg.transfer_window:]
+        n.recent = (n.recent + [s])[-self.cfg.transfer_window :]
         if n.best_score is None or s > n.best_score:
             n.best_score = s
 
@@ -190,36 +202,69 @@ class POET:
         niches = self.niches
         thetas = {n.nid: n.es.theta for n in niches}
         pairs = [(s, t) for t in niches for s in niches if s is not t]
-        direct = dict(zip([(s.nid, t.nid) for s, t in pairs],
-                          self.scores([(t.env, thetas[s.nid]) for s, t in pairs]), strict=True))
-        thresholds = {t.nid: rules.enhanced_transfer_threshold(t.recent, self.cfg.transfer_window) for t in niches}
+        direct = dict(
+            zip(
+                [(s.nid, t.nid) for s, t in pairs],
+                self.scores([(t.env, thetas[s.nid]) for s, t in pairs]),
+                strict=True,
+            )
+        )
+        thresholds = {
+            t.nid: rules.enhanced_transfer_threshold(t.recent, self.cfg.transfer_window) for t in niches
+        }
         if self.enhanced:  # fine-tune only what beats the target's recent best directly
-            tune = [(s, t) for s, t in pairs if rules.enhanced_should_fine_tune(direct[(s.nid, t.nid)], thresholds[t.nid])]
+            tune = [
+                (s, t)
+                for s, t in pairs
+                if rules.enhanced_should_fine_tune(direct[(s.nid, t.nid)], thresholds[t.nid])
+            ]
         else:
             tune = pairs
-        proposed = dict(zip([(s.nid, t.nid) for s, t in tune],
-                            self.proposals([(thetas[s.nid], t.es, t.env, ("transfer", it, s.nid, t.nid))
-                                            for s, t in tune], self.es_cfg), strict=True))
-        prop_scores = dict(zip(proposed, self.scores([(t.env, proposed[(s.nid, t.nid)]) for s, t in tune]),
-                               strict=True))
+        proposed = dict(
+            zip(
+                [(s.nid, t.nid) for s, t in tune],
+                self.proposals(
+                    [(thetas[s.nid], t.es, t.env, ("transfer", it, s.nid, t.nid)) for s, t in tune],
+                    self.es_cfg,
+                ),
+                strict=True,
+            )
+        )
+        prop_scores = dict(
+            zip(proposed, self.scores([(t.env, proposed[(s.nid, t.nid)]) for s, t in tune]), strict=True)
+        )
         decisions: list[tuple[Niche, rules.TransferCandidate, np.ndarray]] = []
         for t in niches:
             sources = [s for s in niches if s is not t]
             tuned = [s.nid for s in sources if (s.nid, t.nid) in proposed]
             threshold = thresholds[t.nid]
             if self.enhanced:
-                cands = [rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)])) for nid in tuned]
+                cands = [
+                    rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)]))
+                    for nid in tuned
+                ]
                 choice = rules.enhanced_transfer_choice(t.score, threshold, cands)
             else:
-                cands = [rules.TransferCandidate(s.nid, "direct", float(direct[(s.nid, t.nid)])) for s in sources]
-                cands += [rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)])) for nid in tuned]
+                cands = [
+                    rules.TransferCandidate(s.nid, "direct", float(direct[(s.nid, t.nid)])) for s in sources
+                ]
+                cands += [
+                    rules.TransferCandidate(nid, "proposal", float(prop_scores[(nid, t.nid)]))
+                    for nid in tuned
+                ]
                 choice = rules.poet_transfer_choice(t.score, cands)
             for s in sources:
                 key = (s.nid, t.nid)
-                self.event("transfer", source=s.nid, target=t.nid, direct=float(direct[key]),
-                           proposal=float(prop_scores[key]) if key in prop_scores else None,
-                           incumbent=t.score, threshold=threshold if self.enhanced else None,
-                           accepted=None if choice is None or choice.source != s.nid else choice.kind)
+                self.event(
+                    "transfer",
+                    source=s.nid,
+                    target=t.nid,
+                    direct=float(direct[key]),
+                    proposal=float(prop_scores[key]) if key in prop_scores else None,
+                    incumbent=t.score,
+                    threshold=threshold if self.enhanced else None,
+                    accepted=None if choice is None or choice.source != s.nid else choice.kind,
+                )
             if choice is not None:
                 theta = thetas[choice.source] if choice.kind == "direct" else proposed[(choice.source, t.nid)]
                 decisions.append((t, choice, theta))
@@ -258,7 +303,9 @@ class POET:
             parent_score = float(self.scores([(child, parent.es.theta)])[0])
             record["parent_score"] = parent_score
             if not rules.passes_mc(parent_score, cfg.mc_lo, cfg.mc_hi):
-                self.event("attempt", **record, outcome="failed the minimal criterion with the parent's agent")
+                self.event(
+                    "attempt", **record, outcome="failed the minimal criterion with the parent's agent"
+                )
                 continue
             record["novelty"] = self._novelty(child, pata)
             candidates.append((record, child))
@@ -277,8 +324,15 @@ class POET:
                 self.counters["admitted"] += 1
                 admitted += 1
                 self.event("attempt", **record, outcome="admitted", niche=n.nid)
-                self.event("admitted", niche=n.nid, parent=record["parent"], course=record["child"],
-                           score=best, novelty=record["novelty"], difficulty=self.difficulty[n.nid])
+                self.event(
+                    "admitted",
+                    niche=n.nid,
+                    parent=record["parent"],
+                    course=record["child"],
+                    score=best,
+                    novelty=record["novelty"],
+                    difficulty=self.difficulty[n.nid],
+                )
             else:
                 self.event("attempt", **record, outcome="failed the minimal criterion after transfer")
         for nid in rules.to_retire([n.nid for n in self.niches], cfg.capacity):
@@ -289,8 +343,13 @@ class POET:
         """The reference's ``evaluate_transfer``: every active agent directly, then after one SGD proposal
         step from a fresh optimiser; the first strictly better score wins."""
         direct = self.scores([(child, n.es.theta) for n in self.niches])
-        proposed = self.proposals([(n.es.theta, ESState.initial(n.es.theta, self.es_cfg), child, ("admit", it, attempt, n.nid))
-                                   for n in self.niches], self.admit_es_cfg)
+        proposed = self.proposals(
+            [
+                (n.es.theta, ESState.initial(n.es.theta, self.es_cfg), child, ("admit", it, attempt, n.nid))
+                for n in self.niches
+            ],
+            self.admit_es_cfg,
+        )
         prop_scores = self.scores([(child, th) for th in proposed])
         best, theta, source = -np.inf, None, ""
         for n, d, prop, p in zip(self.niches, direct, proposed, prop_scores, strict=True):
@@ -312,8 +371,11 @@ class POET:
     def _novelty(self, child: Any, pata: dict[str, Any] | None) -> float:
         if not self.enhanced:
             archive = [r.env for r in self.archive] + [n.env for n in self.niches]
-            return rules.knn_novelty(self.family.descriptor(child),
-                                     np.stack([self.family.descriptor(e) for e in archive]), self.cfg.novelty_k)
+            return rules.knn_novelty(
+                self.family.descriptor(child),
+                np.stack([self.family.descriptor(e) for e in archive]),
+                self.cfg.novelty_k,
+            )
         assert pata is not None
         child_scores = self._agent_scores_on(child, None, pata["agents"])
         vec = rules.pata_ec(child_scores, self.cfg.mc_lo, self.cfg.mc_hi)
@@ -323,13 +385,19 @@ class POET:
         """PATA-EC of every course (archived, then active) over every agent (archived, then active), as the
         reference's ``update_pata_ec``. Archived agents' scores are cached (defect 7: the reference
         re-ran them at every event)."""
-        agents = [(r.nid, r.theta, True) for r in self.archive] + [(n.nid, n.es.theta, False) for n in self.niches]
+        agents = [(r.nid, r.theta, True) for r in self.archive] + [
+            (n.nid, n.es.theta, False) for n in self.niches
+        ]
         courses = [(r.nid, r.env) for r in self.archive] + [(n.nid, n.env) for n in self.niches]
-        vectors = [rules.pata_ec(self._agent_scores_on(env, cid, agents), self.cfg.mc_lo, self.cfg.mc_hi)
-                   for cid, env in courses]
+        vectors = [
+            rules.pata_ec(self._agent_scores_on(env, cid, agents), self.cfg.mc_lo, self.cfg.mc_hi)
+            for cid, env in courses
+        ]
         return {"agents": agents, "vectors": vectors}
 
-    def _agent_scores_on(self, env: Any, course_id: int | None, agents: list[tuple[int, np.ndarray, bool]]) -> np.ndarray:
+    def _agent_scores_on(
+        self, env: Any, course_id: int | None, agents: list[tuple[int, np.ndarray, bool]]
+    ) -> np.ndarray:
         out = np.empty(len(agents))
         todo = []
         for i, (aid, _, archived) in enumerate(agents):
@@ -378,19 +446,42 @@ class POET:
         niches = []
         for n in self.niches:
             arrays.update(n.es.to_arrays(prefix=f"n{n.nid}/"))
-            niches.append({"nid": n.nid, "env": self.family.to_dict(n.env), "es": n.es.meta(),
-                           "created_at": n.created_at, "parent": n.parent, "score": n.score, "recent": n.recent,
-                           "best_score": n.best_score, "transfers_in": n.transfers_in,
-                           "transfers_out": n.transfers_out})
+            niches.append(
+                {
+                    "nid": n.nid,
+                    "env": self.family.to_dict(n.env),
+                    "es": n.es.meta(),
+                    "created_at": n.created_at,
+                    "parent": n.parent,
+                    "score": n.score,
+                    "recent": n.recent,
+                    "best_score": n.best_score,
+                    "transfers_in": n.transfers_in,
+                    "transfers_out": n.transfers_out,
+                }
+            )
         archive = []
         for r in self.archive:
             arrays[f"a{r.nid}/theta"] = r.theta
-            archive.append({"nid": r.nid, "env": self.family.to_dict(r.env), "created_at": r.created_at,
-                            "retired_at": r.retired_at, "parent": r.parent, "score": r.score})
+            archive.append(
+                {
+                    "nid": r.nid,
+                    "env": self.family.to_dict(r.env),
+                    "created_at": r.created_at,
+                    "retired_at": r.retired_at,
+                    "parent": r.parent,
+                    "score": r.score,
+                }
+            )
         meta = {
-            "iteration": self.iteration, "next_id": self.next_id, "rng": rng_state(self.rng),
-            "niches": niches, "archive": archive, "counters": self.counters,
-            "admitted_at": _int_keys_out(self.admitted_at), "first_solved_at": _int_keys_out(self.first_solved_at),
+            "iteration": self.iteration,
+            "next_id": self.next_id,
+            "rng": rng_state(self.rng),
+            "niches": niches,
+            "archive": archive,
+            "counters": self.counters,
+            "admitted_at": _int_keys_out(self.admitted_at),
+            "first_solved_at": _int_keys_out(self.first_solved_at),
             "parents": _int_keys_out(self.parents),
             "score_cache": [[a, c, s] for (a, c), s in sorted(self.score_cache.items())],
         }
@@ -404,12 +495,32 @@ class POET:
             self.niches = []
             for d in meta["niches"]:
                 es = ESState.from_arrays(arrays, d["es"], prefix=f"n{d['nid']}/")
-                self.niches.append(Niche(int(d["nid"]), self.family.from_dict(d["env"]), es, int(d["created_at"]),
-                                         d["parent"], d["score"], list(d["recent"]), d["best_score"],
-                                         int(d["transfers_in"]), int(d["transfers_out"])))
-            self.archive = [Retired(int(d["nid"]), self.family.from_dict(d["env"]), np.asarray(arrays[f"a{d['nid']}/theta"]),
-                                    int(d["created_at"]), int(d["retired_at"]), d["parent"], d["score"])
-                            for d in meta["archive"]]
+                self.niches.append(
+                    Niche(
+                        int(d["nid"]),
+                        self.family.from_dict(d["env"]),
+                        es,
+                        int(d["created_at"]),
+                        d["parent"],
+                        d["score"],
+                        list(d["recent"]),
+                        d["best_score"],
+                        int(d["transfers_in"]),
+                        int(d["transfers_out"]),
+                    )
+                )
+            self.archive = [
+                Retired(
+                    int(d["nid"]),
+                    self.family.from_dict(d["env"]),
+                    np.asarray(arrays[f"a{d['nid']}/theta"]),
+                    int(d["created_at"]),
+                    int(d["retired_at"]),
+                    d["parent"],
+                    d["score"],
+                )
+                for d in meta["archive"]
+            ]
             self.counters = {k: int(v) for k, v in meta["counters"].items()}
             self.admitted_at = _int_keys_in(meta["admitted_at"])
             self.first_solved_at = _int_keys_in(meta["first_solved_at"])
@@ -448,7 +559,9 @@ def _int_keys_in(d: dict[str, Any]) -> dict[int, int]:
 
 
 def make_family(cfg: POETConfig) -> EnvFamily[Any]:
-    return get_family("walker", courses="cppn" if cfg.variant == "enhanced" else "poet", seed=cfg.seed % (2**63))
+    return get_family(
+        "walker", courses="cppn" if cfg.variant == "enhanced" else "poet", seed=cfg.seed % (2**63)
+    )
 
 
 @dataclass(frozen=True)
@@ -477,8 +590,15 @@ def train(
 
     evaluator = make_evaluator(workers, ray)  # a bad --ray fails before anything is written
     try:
-        ctx = start_run(SYSTEM, POETConfig, resume=resume, run_dir=run_dir, preset=preset,
-                        config_file=config_file, overrides=overrides)
+        ctx = start_run(
+            SYSTEM,
+            POETConfig,
+            resume=resume,
+            run_dir=run_dir,
+            preset=preset,
+            config_file=config_file,
+            overrides=overrides,
+        )
         try:
             return _loop(ctx, evaluator, hours)
         finally:
@@ -497,7 +617,10 @@ def _loop(ctx: RunContext, evaluator: Any, hours: float | None) -> POETResult:
         poet.start()
     deadline = None if hours is None else time.monotonic() + hours * 3600
     t0, steps0 = time.perf_counter(), poet.counters["env_steps"]
-    with run_status(store), progress(cfg.iterations, f"poet {cfg.variant}", initial=poet.iteration + 1) as bar:
+    with (
+        run_status(store),
+        progress(cfg.iterations, f"poet {cfg.variant}", initial=poet.iteration + 1) as bar,
+    ):
         while poet.iteration + 1 < cfg.iterations:
             if deadline is not None and time.monotonic() > deadline:
                 store.set_status("stopped")
@@ -505,13 +628,27 @@ def _loop(ctx: RunContext, evaluator: Any, hours: float | None) -> POETResult:
             poet.step()
             for kind, data in poet.flush(store):
                 if kind == "admitted":
-                    bar.write(f"iteration {poet.iteration}: admitted n{data['niche']} "
-                              f"({poet.family.describe(poet.family.from_dict(data['course']))})")
+                    bar.write(
+                        f"iteration {poet.iteration}: admitted n{data['niche']} "
+                        f"({poet.family.describe(poet.family.from_dict(data['course']))})"
+                    )
             rate = (poet.counters["env_steps"] - steps0) / max(time.perf_counter() - t0, 1e-9)
             best = max((n.score for n in poet.niches if n.score is not None), default=float("nan"))
-            bar.update(1, niches=len(poet.niches), admitted=poet.counters["admitted"],
-                       transfers=poet.counters["transfers"], annecs=poet.annecs(), best=best,
-                       steps_s=f"{rate:,.0f}")
+            bar.update(
+                1,
+                niches=len(poet.niches),
+                admitted=poet.counters["admitted"],
+                transfers=poet.counters["transfers"],
+                annecs=poet.annecs(),
+                best=best,
+                steps_s=f"{rate:,.0f}",
+            )
             store.set_info(steps_per_s=f"{rate:.1f}")
-    return POETResult(str(store.path), poet.iteration, poet.annecs(), len(poet.niches),
-                      poet.counters["admitted"], poet.counters["transfers"])
+    return POETResult(
+        str(store.path),
+        poet.iteration,
+        poet.annecs(),
+        len(poet.niches),
+        poet.counters["admitted"],
+        poet.counters["transfers"],
+    )

@@ -17,8 +17,12 @@ import numpy as np
 from aiga.core.config import AigaError, from_dict
 from aiga.core.runstore import RunStore
 
-DIFFICULTY_COLOURS = {None: "#8fbf6f", "challenging": "#f2c14e", "very challenging": "#f08a4b",
-                      "extremely challenging": "#d1495b"}
+DIFFICULTY_COLOURS = {
+    None: "#8fbf6f",
+    "challenging": "#f2c14e",
+    "very challenging": "#f08a4b",
+    "extremely challenging": "#d1495b",
+}
 
 
 def load_run(run_dir: str | Path) -> tuple[RunStore, Any, Any, Any]:
@@ -41,11 +45,29 @@ def lineage(poet: Any) -> list[dict[str, Any]]:
     """Every course the run admitted (and the initial one), with parent, times, difficulty, solved."""
     nodes = []
     for n in poet.niches:
-        nodes.append({"nid": n.nid, "parent": n.parent, "created_at": n.created_at, "retired_at": None,
-                      "active": True, "score": n.score, "env": n.env})
+        nodes.append(
+            {
+                "nid": n.nid,
+                "parent": n.parent,
+                "created_at": n.created_at,
+                "retired_at": None,
+                "active": True,
+                "score": n.score,
+                "env": n.env,
+            }
+        )
     for r in poet.archive:
-        nodes.append({"nid": r.nid, "parent": r.parent, "created_at": r.created_at, "retired_at": r.retired_at,
-                      "active": False, "score": r.score, "env": r.env})
+        nodes.append(
+            {
+                "nid": r.nid,
+                "parent": r.parent,
+                "created_at": r.created_at,
+                "retired_at": r.retired_at,
+                "active": False,
+                "score": r.score,
+                "env": r.env,
+            }
+        )
     for d in nodes:
         d["difficulty"] = poet.difficulty.get(d["nid"])
         d["solved_at"] = poet.first_solved_at.get(d["nid"])
@@ -89,21 +111,42 @@ def draw_lineage(nodes: list[dict[str, Any]], path: Path, title: str) -> None:
     for d in nodes:
         p = d["parent"]
         if p is not None and p in by_id:
-            ax.plot([by_id[p]["created_at"], d["created_at"]], [y[p], y[d["nid"]]], color="#999999", lw=1, zorder=1)
+            ax.plot(
+                [by_id[p]["created_at"], d["created_at"]],
+                [y[p], y[d["nid"]]],
+                color="#999999",
+                lw=1,
+                zorder=1,
+            )
     for d in nodes:
         colour = DIFFICULTY_COLOURS.get(d["difficulty"], "#8fbf6f")
         solved = d["solved_at"] is not None
-        ax.scatter([d["created_at"]], [y[d["nid"]]], s=160, zorder=2, color=colour if solved else "white",
-                   edgecolors=colour if d["active"] else "#555555", linewidths=2.5 if d["active"] else 1.2,
-                   marker="o" if d["active"] else "s")
+        ax.scatter(
+            [d["created_at"]],
+            [y[d["nid"]]],
+            s=160,
+            zorder=2,
+            color=colour if solved else "white",
+            edgecolors=colour if d["active"] else "#555555",
+            linewidths=2.5 if d["active"] else 1.2,
+            marker="o" if d["active"] else "s",
+        )
         label = f"n{d['nid']}" + (f"  {d['score']:.0f}" if d["score"] is not None else "")
-        ax.annotate(label, (d["created_at"], y[d["nid"]]), xytext=(8, -3), textcoords="offset points", fontsize=8)
+        ax.annotate(
+            label, (d["created_at"], y[d["nid"]]), xytext=(8, -3), textcoords="offset points", fontsize=8
+        )
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=str(k or "not challenging"), markersize=9)
-               for k, c in DIFFICULTY_COLOURS.items()]
-    handles += [Line2D([], [], marker="o", ls="", markerfacecolor="white", markeredgecolor="#555", label="not solved"),
-                Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="#555", label="archived")]
+    handles = [
+        Line2D([], [], marker="o", ls="", color=c, label=str(k or "not challenging"), markersize=9)
+        for k, c in DIFFICULTY_COLOURS.items()
+    ]
+    handles += [
+        Line2D(
+            [], [], marker="o", ls="", markerfacecolor="white", markeredgecolor="#555", label="not solved"
+        ),
+        Line2D([], [], marker="s", ls="", markerfacecolor="white", markeredgecolor="#555", label="archived"),
+    ]
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(1.0, 1.0))
     ax.set_xlabel("iteration admitted")
     ax.set_yticks([])
@@ -132,7 +175,9 @@ def draw_curves(store: RunStore, media: Path) -> list[Path]:
     out.append(media / "annecs.png")
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    names = sorted({name for _, name, _ in store.metrics(prefix="score/n")}, key=lambda s: int(s.split("n")[-1]))
+    names = sorted(
+        {name for _, name, _ in store.metrics(prefix="score/n")}, key=lambda s: int(s.split("n")[-1])
+    )
     for name in names:
         xs, ys = store.series(name)
         ax.plot(xs, ys, lw=1, label=name.split("/")[1])
@@ -158,7 +203,9 @@ def report(run_dir: str | Path, episodes: bool = True) -> str:
         media = store.path / "media"
         media.mkdir(exist_ok=True)
         nodes = lineage(poet)
-        draw_lineage(nodes, media / "lineage.png", f"POET ({cfg.variant}) lineage, iteration {poet.iteration}")
+        draw_lineage(
+            nodes, media / "lineage.png", f"POET ({cfg.variant}) lineage, iteration {poet.iteration}"
+        )
         draw_curves(store, media)
         from aiga.envs.walker.render import draw_course, render_episode
 
@@ -167,17 +214,29 @@ def report(run_dir: str | Path, episodes: bool = True) -> str:
         for n in poet.niches:
             draw_course(n.env).save(media / "courses" / f"n{n.nid}.png")
             if episodes:
-                render_episode(n.env, n.es.theta, media / "episodes" / f"n{n.nid}.gif", max_steps=cfg.max_steps,
-                               every=4, scale=0.5, caption=f"n{n.nid}: {family.describe(n.env)}")
+                render_episode(
+                    n.env,
+                    n.es.theta,
+                    media / "episodes" / f"n{n.nid}.gif",
+                    max_steps=cfg.max_steps,
+                    every=4,
+                    scale=0.5,
+                    caption=f"n{n.nid}: {family.describe(n.env)}",
+                )
         return summary(store, cfg, family, poet, nodes, media)
     finally:
         store.close()
 
 
-def summary(store: RunStore, cfg: Any, family: Any, poet: Any, nodes: list[dict[str, Any]], media: Path) -> str:
+def summary(
+    store: RunStore, cfg: Any, family: Any, poet: Any, nodes: list[dict[str, Any]], media: Path
+) -> str:
     solved = [d for d in nodes if d["solved_at"] is not None]
-    hardest = max(solved, key=lambda d: (_rank(d["difficulty"]), float(np.sum(family.descriptor(d["env"])))),
-                  default=None)
+    hardest = max(
+        solved,
+        key=lambda d: (_rank(d["difficulty"]), float(np.sum(family.descriptor(d["env"])))),
+        default=None,
+    )
     info = store.info()
     lines = [
         f"POET run {store.path} ({cfg.variant}), status {info.get('status')}, iteration {poet.iteration} of "
@@ -191,9 +250,11 @@ def summary(store: RunStore, cfg: Any, family: Any, poet: Any, nodes: list[dict[
         lines.append(f"  hardest solved: n{hardest['nid']} — {family.describe(hardest['env'])}")
     lines.append("  active niches:")
     for n in poet.niches:
-        lines.append(f"    n{n.nid:<4} score {n.score if n.score is None else round(n.score, 1)!s:>7}  age "
-                     f"{poet.iteration - n.created_at:>5}  in/out {n.transfers_in}/{n.transfers_out}  "
-                     f"{family.describe(n.env)}")
+        lines.append(
+            f"    n{n.nid:<4} score {n.score if n.score is None else round(n.score, 1)!s:>7}  age "
+            f"{poet.iteration - n.created_at:>5}  in/out {n.transfers_in}/{n.transfers_out}  "
+            f"{family.describe(n.env)}"
+        )
     lines.append(f"  pictures in {media}: lineage.png, annecs.png, scores.png, courses/, episodes/")
     return "\n".join(lines)
 

@@ -95,7 +95,9 @@ class TransferCandidate:
     score: float
 
 
-def poet_transfer_choice(incumbent: float, candidates: Sequence[TransferCandidate]) -> TransferCandidate | None:
+def poet_transfer_choice(
+    incumbent: float, candidates: Sequence[TransferCandidate]
+) -> TransferCandidate | None:
     """POET's rule: the best candidate replaces the incumbent only if strictly better.
 
     Candidates are considered in the reference's order (all direct transfers by source order, then all
@@ -159,5 +161,8 @@ def annecs(admitted_at: dict[Hashable, int], first_solved_at: dict[Hashable, int
     that passed the minimal criterion when admitted and have been solved (score >= 230) by some agent at
     or before ``iteration``. The initial environment is not "created" by the run and is left out by the
     caller; an environment counts once, whenever it was first solved (active or not)."""
-    return sum(1 for env, t in first_solved_at.items() if env in admitted_at and admitted_at[env] <= iteration
-               and t <= iteration)
+    return sum(
+        1
+        for env, t in first_solved_at.items()
+        if env in admitted_at and admitted_at[env] <= iteration and t <= iteration
+    )
