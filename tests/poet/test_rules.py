@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from aiga.core.es import centered_ranks
 from aiga.poet import rules as R
 from aiga.poet.rules import TransferCandidate as C
 
@@ -40,7 +41,7 @@ def test_knn_novelty_by_hand():
 
 
 def test_centered_ranks_with_ties_in_order_of_appearance():
-    r = R.centered_ranks([10.0, -1.0, 10.0, 3.0])
+    r = centered_ranks(np.array([10.0, -1.0, 10.0, 3.0]))  # the ES's ranks, shared with PATA-EC
     # sorted: -1 (idx1) rank0, 3 (idx3) rank1, 10 (idx0) rank2, 10 (idx2) rank3 ; /3 - .5
     assert r.tolist() == pytest.approx([2 / 3 - 0.5, -0.5, 0.5, 1 / 3 - 0.5])
 
@@ -50,6 +51,7 @@ def test_pata_ec_clips_to_band_before_ranking():
     v = R.pata_ec([10.0, 400.0, -5.0, 120.0, 301.0], 50, 300)
     # clipped: 50, 300, 50, 120, 300 -> stable order: idx0(50) r0, idx2(50) r1, idx3 r2, idx1 r3, idx4 r4
     assert v.tolist() == pytest.approx([-0.5, 0.25, -0.25, 0.0, 0.5])
+    assert R.pata_ec([123.0], 50, 300).tolist() == [0.0]  # one agent: nothing to rank
 
 
 def test_pata_ec_novelty_and_unequal_sizes_rejected():

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aiga.core.es import centered_ranks
+
 # ------------------------------------------------------------------------------ minimal criterion
 
 
@@ -45,21 +47,6 @@ def knn_novelty(x: np.ndarray, archive: np.ndarray, k: int = 5) -> float:
     return float(np.sort(d, kind="stable")[:k].mean())
 
 
-def centered_ranks(x: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Ranks scaled to [-0.5, 0.5]: ``rank / (n - 1) - 0.5`` (the reference's ``compute_centered_ranks``).
-
-    Ties get distinct ranks in order of appearance (a stable sort); the reference's default argsort
-    leaves the tie order to the sort implementation, so we fix it to make runs reproducible.
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    n = x.size
-    ranks = np.empty(n, dtype=np.float64)
-    ranks[np.argsort(x, kind="stable")] = np.arange(n, dtype=np.float64)
-    if n <= 1:
-        return np.zeros(n)
-    return ranks / (n - 1) - 0.5
-
-
 def pata_ec(scores: Sequence[float] | np.ndarray, lo: float, hi: float) -> np.ndarray:
     """PATA-EC of one environment (Enhanced POET): the scores of a fixed, ordered set of agents on it,
     clipped to the minimal-criterion band ``[lo, hi]``, turned into centred ranks.
@@ -67,7 +54,10 @@ def pata_ec(scores: Sequence[float] | np.ndarray, lo: float, hi: float) -> np.nd
     Clipping is what makes it about *ordering that matters*: two agents that both fail (or both master)
     the environment tie, whatever their raw scores.
     """
-    return centered_ranks(np.clip(np.asarray(scores, dtype=np.float64), lo, hi))
+    clipped = np.clip(np.asarray(scores, dtype=np.float64).ravel(), lo, hi)
+    if clipped.size < 2:  # one agent: nothing to rank (the reference divided by zero here)
+        return np.zeros(clipped.size)
+    return centered_ranks(clipped)
 
 
 def pata_ec_novelty(child: np.ndarray, others: Iterable[np.ndarray], k: int = 5) -> float:
