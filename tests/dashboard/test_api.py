@@ -259,7 +259,7 @@ def test_find_runs_in_a_root_or_a_single_run(runs_root):
 
 
 def test_tree_rows():
-    from aiga.dashboard.pages import tree_rows
+    from aiga.core.layout import tree_rows
 
     # 0 ─┬─ 1 ── 3        leaves in depth-first order get rows 0, 1, 2: 3, 4, 2;
     #    │    └─ 4        parents sit midway between their first and last child

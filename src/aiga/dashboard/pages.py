@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from aiga.core.layout import tree_rows
 from aiga.core.runstore import RunStore, atomic_write_bytes
 
 #: where the page of system NAME lives: ``aiga.dashboard.page_NAME`` (``-`` as ``_``), imported the first
@@ -195,35 +196,6 @@ def tree(tid: str, title: str, nodes: list[dict[str, Any]], legend: list[dict[st
 
 def media(mid: str, title: str, items: list[dict[str, str]], note: str = "") -> dict[str, Any]:
     return {"type": "media", "id": mid, "title": title, "items": items, "note": note}
-
-
-def tree_rows(edges: list[tuple[Any, Any]]) -> dict[Any, float]:
-    """Row of every node of a forest given ``(node, parent)`` pairs (iteratively: lineages can be deep)."""
-    known = {n for n, _ in edges}
-    children: dict[Any, list[Any]] = {}
-    roots = []
-    for n, p in edges:
-        if p is None or p not in known:
-            roots.append(n)
-        else:
-            children.setdefault(p, []).append(n)
-    rows: dict[Any, float] = {}
-    leaf = 0.0
-    for root in roots:
-        stack: list[tuple[Any, bool]] = [(root, False)]
-        while stack:
-            node, done = stack.pop()
-            kids = children.get(node, [])
-            if done or not kids:
-                if kids:
-                    rows[node] = (rows[kids[0]] + rows[kids[-1]]) / 2
-                else:
-                    rows[node] = leaf
-                    leaf += 1
-                continue
-            stack.append((node, True))
-            stack.extend((k, False) for k in reversed(kids))
-    return rows
 
 
 def last_value(store: RunStore, name: str) -> float | None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from aiga.core.config import AigaError, from_dict
+from aiga.core.layout import tree_rows
 from aiga.core.runstore import RunStore
 
 DIFFICULTY_COLOURS = {
@@ -74,38 +75,13 @@ def lineage(poet: Any) -> list[dict[str, Any]]:
     return sorted(nodes, key=lambda d: d["nid"])
 
 
-def _tree_layout(nodes: list[dict[str, Any]]) -> dict[int, float]:
-    """y positions: leaves in depth-first order, parents centred over their children."""
-    children: dict[int | None, list[int]] = {}
-    for d in nodes:
-        children.setdefault(d["parent"], []).append(d["nid"])
-    known = {d["nid"] for d in nodes}
-    roots = [d["nid"] for d in nodes if d["parent"] is None or d["parent"] not in known]
-    y: dict[int, float] = {}
-    counter = [0.0]
-
-    def place(nid: int) -> float:
-        kids = sorted(children.get(nid, []))
-        if not kids:
-            y[nid] = counter[0]
-            counter[0] += 1
-        else:
-            ys = [place(k) for k in kids]
-            y[nid] = (min(ys) + max(ys)) / 2
-        return y[nid]
-
-    for r in sorted(roots):
-        place(r)
-    return y
-
-
 def draw_lineage(nodes: list[dict[str, Any]], path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    y = _tree_layout(nodes)
+    y = tree_rows([(d["nid"], d["parent"]) for d in nodes])  # nodes come sorted by id
     by_id = {d["nid"]: d for d in nodes}
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.45 * len(nodes) + 1.5)))
     for d in nodes:
