@@ -95,35 +95,15 @@ def test_insertion_stops_at_max_minus_one_and_removal_at_min():
     ins = np.zeros((sp.rows, 4), np.int32)
     dat = np.zeros((sp.rows, 4))
     sizes = np.array([0, 1, 0], np.int32)
-    for _ in range(50):
-        mutate_once(
-            rng,
-            ins,
-            dat,
-            sizes,
-            sp.space,
-            sp.comp_ops,
-            sp.n_ops,
-            sp.size_min,
-            sp.size_max,
-            sp.seg_start,
-            np.array([4], np.int32),
-        )
+
+    def mutate_50(mutation_type):
+        for _ in range(50):
+            mutate_once(rng, ins, dat, sizes, sp.space, sp.comp_ops, sp.n_ops, sp.size_min, sp.size_max,
+                        sp.seg_start, np.array([mutation_type], np.int32))
+
+    mutate_50(4)
     assert sizes[1] == 3
-    for _ in range(50):
-        mutate_once(
-            rng,
-            ins,
-            dat,
-            sizes,
-            sp.space,
-            sp.comp_ops,
-            sp.n_ops,
-            sp.size_min,
-            sp.size_max,
-            sp.seg_start,
-            np.array([5], np.int32),
-        )
+    mutate_50(5)
     assert sizes[1] == 1
 
 
