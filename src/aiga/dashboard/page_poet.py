@@ -6,7 +6,8 @@ and retirements marked, the lineage of courses (who was mutated from whom) with 
 class and whether it was solved, the courses drawn to scale and their agents crossing them. The reference
 code (uber-research/poet) only wrote these as logs; here they are read from the run directory: metrics and
 events from the run store, the courses and agents from the latest checkpoint (``POET.restore``), and the
-pictures drawn by ``aiga.envs.walker.render`` on demand, then cached in the run's ``media/dashboard/``.
+pictures drawn by ``aiga.envs.walker.render`` (mazes: ``aiga.envs.maze.render`` with the agent's path) on
+demand, then cached in the run's ``media/dashboard/``.
 
 The agent shown on a course is the niche's current θ at the checkpoint (archived niches: θ when retired).
 The run keeps no separate best-scoring θ per niche, so "its agent's episode" is that one; the file name
@@ -135,6 +136,15 @@ def poet_panels(view: P.RunView) -> list[dict[str, Any]]:
         return out
     cfg, poet = state
     fam = poet.family
+
+    def media(nid: int) -> list[dict[str, str]]:
+        if fam.name != "walker":  # a maze: one picture, the level with its agent's path
+            return [{"label": f"maze and its agent's path (checkpoint {poet.iteration})",
+                     "url": view.render_url(f"course-n{nid}.png"), "kind": "image"}]
+        return [{"label": "course to scale", "url": view.render_url(f"course-n{nid}.png"), "kind": "image"},
+                {"label": f"its agent (checkpoint {poet.iteration})",
+                 "url": view.render_url(f"episode-n{nid}-it{poet.iteration}.gif"), "kind": "image"}]
+
     nodes = []
     for d in lineage(poet):
         nid = d["nid"]
@@ -152,10 +162,7 @@ def poet_panels(view: P.RunView) -> list[dict[str, Any]]:
             "colour": DIFFICULTY_COLOURS.get(d["difficulty"], DIFFICULTY_COLOURS[None]), "filled": solved,
             "shape": "circle" if d["active"] else "square",
             "detail": [[k, P._cell(v)] for k, v in detail],
-            "media": [{"label": "course to scale", "url": view.render_url(f"course-n{nid}.png"),
-                       "kind": "image"},
-                      {"label": f"its agent (checkpoint {poet.iteration})",
-                       "url": view.render_url(f"episode-n{nid}-it{poet.iteration}.gif"), "kind": "image"}],
+            "media": media(nid),
         })
     legend = [{"label": k or "not challenging", "colour": c} for k, c in DIFFICULTY_COLOURS.items()]
     legend += [{"label": "filled: solved, hollow: not yet", "colour": ""},
@@ -189,7 +196,11 @@ def poet_render(view: P.RunView, item: str) -> Path | None:
         found = _find(state[1], int(m.group(1))) if state else None
         if found is None:
             return None
-        caption = f"n{m.group(1)}: {state[1].family.describe(found[0])}"
+        cfg, poet = state
+        if poet.family.name == "maze":  # a maze is drawn with the path its agent walks in one picture
+            P.save_png(_maze_picture(found[0], found[1], cfg.max_steps), target)
+            return target
+        caption = f"n{m.group(1)}: {poet.family.describe(found[0])}"
         P.save_png(draw_course(found[0], px_per_unit=12.0, caption=caption), target)
         return target
     if m := _EPISODE_RE.match(item):
@@ -198,10 +209,24 @@ def poet_render(view: P.RunView, item: str) -> Path | None:
         if found is None:
             return None
         cfg, poet = state
+        if poet.family.name != "walker":
+            return None  # a maze's episode is its path, drawn on the course picture
         render_episode(found[0], found[1], target, max_steps=cfg.max_steps, caption=f"n{m.group(1)}",
                        **EPISODE)
         return target
     return None
+
+
+def _maze_picture(maze: Any, theta: Any, max_steps: int) -> Any:
+    """The maze at 16 px a tile with the tiles the niche's greedy agent visits."""
+    from PIL import Image
+
+    from aiga.envs.maze.objective import greedy_path
+    from aiga.envs.maze.render import render_level
+
+    level = maze.level()
+    path, _, _ = greedy_path(level, theta, max_steps)
+    return Image.fromarray(render_level(level, tile=16, path=path))
 
 
 def _find(poet: Any, nid: int) -> tuple[Any, Any] | None:

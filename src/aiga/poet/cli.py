@@ -13,7 +13,7 @@ def add_parser(sub: Any, name: str) -> None:
 
     p = sub.add_parser(
         name,
-        help="POET / Enhanced POET: courses and walkers that co-evolve",
+        help="POET / Enhanced POET: courses and walkers (or mazes and maze agents) that co-evolve",
         description="Run POET (default: the laptop preset, bounded by --iterations or --hours). "
         "'aiga poet report RUN' summarises a run and draws its pictures.",
     )
@@ -59,7 +59,7 @@ def _run(args: argparse.Namespace) -> int:
     variant = overrides.get("variant", "poet")
     base = None
     if args.resume is None:
-        base = preset(variant, args.preset or "laptop")
+        base = preset(variant, args.preset or "laptop", overrides.get("family", "walker"))
     elif args.preset is not None:
         from aiga.core.config import AigaError
 

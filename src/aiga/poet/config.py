@@ -5,6 +5,11 @@
 machine shows it working within an hour; ``smoke`` is the smallest configuration that still exercises
 every rule (admission, transfer, retirement) in about a minute. Each scaled value and its reason is in
 ``docs/poet.md``; ``aiga poet --preset NAME`` picks one and every field can still be overridden.
+
+``--family maze`` runs the same loop on the UED papers' grid mazes (``aiga.envs.maze``; mutation = ACCEL's
+edit, ES agent = ``aiga.envs.maze.objective``). Maze returns lie in [0, 1] (``1 − 0.9·t/T`` on reaching the
+goal, else 0), so every score threshold is re-expressed in those units by ``MAZE_SCORES`` (reasoning in
+docs/poet.md); each preset name exists for both families.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from aiga.core.config import check_choice, check_range, param
 from aiga.core.es import ESConfig
 
 VARIANTS = ("poet", "enhanced")
+FAMILIES = ("walker", "maze")
 SIMS = ("box2d", "fast")  # fast: the compiled simulator, not yet validated as a replacement (docs/walker.md)
 
 
@@ -34,7 +40,13 @@ class POETConfig:
         "box2d",
         "walker simulator: box2d (the reference) or fast (compiled; experimental, see docs/walker.md)",
     )
-    max_steps: int = param(2000, "episode cap in steps (the reference's 2000)")
+    family: str = param(
+        "walker",
+        "environment family: walker (POET's obstacle courses) or maze (the UED grid mazes; mutation = "
+        "ACCEL's edit)",
+    )
+    maze_edits: int = param(5, "maze: edits per mutation (ACCEL's edit count; jaxued 5, minimax 20)")
+    max_steps: int = param(2000, "episode cap in steps (the reference's 2000; mazes: the UED papers' 250)")
     es: ESConfig = param(ESConfig(), "the ES of every niche")
     transfer_every: int = param(25, "iterations between transfer rounds (steps_before_transfer)")
     reproduce_every: int = param(200, "iterations between reproduction events (200 POET, 150 Enhanced)")
@@ -55,6 +67,12 @@ class POETConfig:
         check_range("iterations", self.iterations, 1, None)
         check_choice("variant", self.variant, VARIANTS)
         check_choice("sim", self.sim, SIMS)
+        check_choice("family", self.family, FAMILIES)
+        check_range("maze_edits", self.maze_edits, 1, 169)
+        if self.family == "maze" and self.sim != "box2d":
+            from aiga.core.config import ConfigError
+
+            raise ConfigError("sim chooses the walker simulator; it does not apply to --family maze")
         check_range("max_steps", self.max_steps, 1, 100_000)
         check_range("transfer_every", self.transfer_every, 1, None)
         check_range("reproduce_every", self.reproduce_every, 1, None)
@@ -146,13 +164,45 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 PRESET_NAMES = ("paper", "code", "laptop", "smoke")
 
+# Mazes: the same loop, with every threshold in maze return units (docs/poet.md, "POET on mazes"). A return
+# r > 0 means the greedy agent walked into the goal at step t = (1 − r)·T/0.9; the smallest positive
+# return is 0.1 (goal reached at the last step t = T), an optimal agent on a 13×13 maze scores ~0.87-0.97.
+MAZE_SCORES: dict[str, Any] = {
+    "family": "maze",
+    "max_steps": 250,  # the UED papers' horizon T
+    "mc_lo": 0.1,  # not too hard: the agent reaches the goal within T at all
+    "mc_hi": 0.95,  # not too easy: the goal is not reached within 0.05·T/0.9 ≈ 14 steps (one short run)
+    "repro_threshold": 0.5,  # a parent's agent reaches its goal within ~139 steps (T/2 + a margin)
+    "solved_score": 0.8,  # solved: goal within ~56 steps, ≈ 2x the optimal actions of a typical 13x13 maze
+}
+MAZE_LAPTOP: dict[str, Any] = {
+    **LAPTOP,
+    **MAZE_SCORES,
+    "iterations": 300,
+    "transfer_every": 10,
+    "reproduce_every": 10,  # maze rollouts are ~1000x cheaper than walker ones: reproduce often
+    "capacity": 8,
+    "max_children": 8,
+    **_es(pairs=32),
+}
 
-def preset(variant: str, name: str) -> dict[str, Any]:
-    """The settings of a preset for a variant, including the variant itself."""
+
+def preset(variant: str, name: str, family: str = "walker") -> dict[str, Any]:
+    """The settings of a preset for a variant and environment family, including the variant itself."""
     from aiga.core.config import ConfigError
 
     if variant not in PRESETS:
         raise ConfigError(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
     if name not in PRESETS[variant]:
         raise ConfigError(f"preset must be one of {', '.join(PRESET_NAMES)}; got {name!r}")
+    check_choice("family", family, FAMILIES)
+    if family == "maze":
+        if name == "laptop":
+            # POET reproduces every 10 iterations on mazes, Enhanced POET 8 (150/200 of it, as in the papers)
+            maze = {**MAZE_LAPTOP, "reproduce_every": PRESETS[variant]["laptop"]["reproduce_every"] * 2 // 5}
+        elif name == "smoke":
+            maze = {**PRESETS[variant]["smoke"], "family": "maze"}
+        else:  # the papers' loop settings, thresholds in maze units
+            maze = {**PRESETS[variant][name], **MAZE_SCORES}
+        return {"variant": variant, **maze}
     return {"variant": variant, **PRESETS[variant][name]}

@@ -22,6 +22,12 @@ The rules themselves are pure functions in ``aiga.poet.rules``; this file gather
 them. Randomness: the reproducer's generator (parent choice, mutation, course seeds) is checkpointed;
 ES noise is keyed by (iteration, niche, purpose), so no generator is needed for it and results do not
 depend on how many workers evaluate. Everything the loop decides is an event in the run store.
+
+The loop is family-agnostic (``aiga.envs.family.EnvFamily``): ``--family walker`` scores courses with
+``aiga.envs.walker.evaluate.CourseObjective``; ``--family maze`` scores grid mazes with
+``aiga.envs.maze.objective.MazeObjective`` (greedy MLP agent, one deterministic rollout), mutates them with
+ACCEL's edit (``MazeFamily.mutate``) and measures novelty on ``MazeFamily.descriptor``. The agent's layer
+sizes come from the family (``policy_sizes``; POET's 24-40-40-4 walker MLP when a family names none).
 """
 
 from __future__ import annotations
@@ -108,10 +114,11 @@ class POET:
     # ------------------------------------------------------------------ set-up
 
     def start(self) -> None:
-        from aiga.core.policy import MLPPolicy
+        from aiga.core.policy import POET_WALKER_SIZES, MLPPolicy
 
         env = self.family.initial()
-        theta = MLPPolicy().init(make_rng(self.cfg.seed, "policy-init"))
+        sizes = getattr(self.family, "policy_sizes", POET_WALKER_SIZES)
+        theta = MLPPolicy(sizes).init(make_rng(self.cfg.seed, "policy-init"))
         self._add_niche(env, theta, created_at=0, parent=None)
 
     def _add_niche(self, env: Any, theta: np.ndarray, created_at: int, parent: int | None) -> Niche:
@@ -125,11 +132,16 @@ class POET:
     # ------------------------------------------------------------------ evaluation helpers
 
     def objective(self, env: Any) -> Any:
-        if self.family.name != "walker":
-            raise AigaError(f"POET's ES agents need a walker family; got {self.family.name!r}")
-        from aiga.envs.walker.evaluate import CourseObjective
+        """The family's picklable "score thetas on this environment" recipe (``aiga.core.workers``)."""
+        if self.family.name == "walker":
+            from aiga.envs.walker.evaluate import CourseObjective
 
-        return CourseObjective(env, self.cfg.max_steps, sim=self.cfg.sim)
+            return CourseObjective(env, self.cfg.max_steps, sim=self.cfg.sim)
+        if self.family.name == "maze":
+            from aiga.envs.maze.objective import MazeObjective
+
+            return MazeObjective(env, self.cfg.max_steps)
+        raise AigaError(f"POET has no ES agent for the {self.family.name!r} family (walker or maze)")
 
     def scores(self, jobs: list[tuple[Any, np.ndarray]]) -> np.ndarray:
         """One rollout per (course, θ): the course is deterministic (defect 5: no repeats)."""
@@ -559,6 +571,8 @@ def _int_keys_in(d: dict[str, Any]) -> dict[int, int]:
 
 
 def make_family(cfg: POETConfig) -> EnvFamily[Any]:
+    if cfg.family == "maze":
+        return get_family("maze", n_edits=cfg.maze_edits)
     return get_family(
         "walker", courses="cppn" if cfg.variant == "enhanced" else "poet", seed=cfg.seed % (2**63)
     )

@@ -5,6 +5,10 @@ or not), ``annecs.png`` (ANNECS over iterations), ``scores.png`` (every niche's 
 admissions and retirements marked), and per active niche ``courses/n<id>.png`` (the course to scale) and
 ``episodes/n<id>.gif`` (its agent's episode on it). Everything is read from the run directory (run store
 and latest checkpoint); nothing in the run is changed except ``media/``.
+
+For ``--family maze`` runs the courses and episodes become ``mazes.png`` (every maze the run admitted, in
+order, with the path its niche's greedy agent walks on it; ``aiga.envs.maze.render``) and
+``courses/n<id>.png`` per active niche.
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def lineage(poet: Any) -> list[dict[str, Any]]:
     return sorted(nodes, key=lambda d: d["nid"])
 
 
-def draw_lineage(nodes: list[dict[str, Any]], path: Path, title: str) -> None:
+def draw_lineage(nodes: list[dict[str, Any]], path: Path, title: str, fmt: str = ".0f") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,7 +111,7 @@ def draw_lineage(nodes: list[dict[str, Any]], path: Path, title: str) -> None:
             linewidths=2.5 if d["active"] else 1.2,
             marker="o" if d["active"] else "s",
         )
-        label = f"n{d['nid']}" + (f"  {d['score']:.0f}" if d["score"] is not None else "")
+        label = f"n{d['nid']}" + (f"  {d['score']:{fmt}}" if d["score"] is not None else "")
         ax.annotate(
             label, (d["created_at"], y[d["nid"]]), xytext=(8, -3), textcoords="offset points", fontsize=8
         )
@@ -179,10 +183,17 @@ def report(run_dir: str | Path, episodes: bool = True) -> str:
         media = store.path / "media"
         media.mkdir(exist_ok=True)
         nodes = lineage(poet)
+        maze = cfg.family == "maze"
         draw_lineage(
-            nodes, media / "lineage.png", f"POET ({cfg.variant}) lineage, iteration {poet.iteration}"
+            nodes,
+            media / "lineage.png",
+            f"POET ({cfg.variant}{', mazes' if maze else ''}) lineage, iteration {poet.iteration}",
+            fmt=".2f" if maze else ".0f",
         )
         draw_curves(store, media)
+        if maze:
+            draw_mazes(poet, cfg, media)
+            return summary(store, cfg, family, poet, nodes, media)
         from aiga.envs.walker.render import draw_course, render_episode
 
         (media / "courses").mkdir(exist_ok=True)
@@ -204,6 +215,48 @@ def report(run_dir: str | Path, episodes: bool = True) -> str:
         store.close()
 
 
+def draw_mazes(poet: Any, cfg: Any, media: Path, columns: int = 6) -> list[Path]:
+    """Every maze of the run (initial, admitted; active and archived) with its niche agent's greedy path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from aiga.envs.maze.objective import greedy_path
+    from aiga.envs.maze.render import render_level
+
+    entries = [(n.nid, n.env, n.es.theta, n.created_at, n.parent, True) for n in poet.niches]
+    entries += [(r.nid, r.env, r.theta, r.created_at, r.parent, False) for r in poet.archive]
+    entries.sort(key=lambda e: e[0])
+    (media / "courses").mkdir(exist_ok=True)
+    out = []
+    rows = max(1, -(-len(entries) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(2.0 * columns, 2.25 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (nid, env, theta, created, parent, active) in zip(axes.flat, entries, strict=False):
+        level = env.level()
+        path, ret, length = greedy_path(level, theta, cfg.max_steps)
+        img = render_level(level, tile=8, path=path)
+        ax.imshow(img)
+        walls = int(level.wall_map.sum())
+        ax.set_title(
+            f"n{nid}{'' if parent is None else f'<n{parent}'} it{created}\n{walls} walls, "
+            f"{'solved' if ret > 0 else 'fails'} {ret:.2f}" + ("" if active else " (archived)"),
+            fontsize=7,
+        )
+        if active:
+            Image.fromarray(render_level(level, tile=16, path=path)).save(media / "courses" / f"n{nid}.png")
+            out.append(media / "courses" / f"n{nid}.png")
+    title = f"POET on mazes: every maze admitted by iteration {poet.iteration} (blue: the agent's path)"
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(media / "mazes.png", dpi=110)
+    plt.close(fig)
+    return [media / "mazes.png", *out]
+
+
 def summary(
     store: RunStore, cfg: Any, family: Any, poet: Any, nodes: list[dict[str, Any]], media: Path
 ) -> str:
@@ -214,6 +267,7 @@ def summary(
         default=None,
     )
     info = store.info()
+    digits = 3 if cfg.family == "maze" else 1
     lines = [
         f"POET run {store.path} ({cfg.variant}), status {info.get('status')}, iteration {poet.iteration} of "
         f"{cfg.iterations}",
@@ -227,11 +281,12 @@ def summary(
     lines.append("  active niches:")
     for n in poet.niches:
         lines.append(
-            f"    n{n.nid:<4} score {n.score if n.score is None else round(n.score, 1)!s:>7}  age "
+            f"    n{n.nid:<4} score {n.score if n.score is None else round(n.score, digits)!s:>7}  age "
             f"{poet.iteration - n.created_at:>5}  in/out {n.transfers_in}/{n.transfers_out}  "
             f"{family.describe(n.env)}"
         )
-    lines.append(f"  pictures in {media}: lineage.png, annecs.png, scores.png, courses/, episodes/")
+    pictures = "mazes.png, courses/" if cfg.family == "maze" else "courses/, episodes/"
+    lines.append(f"  pictures in {media}: lineage.png, annecs.png, scores.png, {pictures}")
     return "\n".join(lines)
 
 

@@ -40,6 +40,10 @@ def select_parents(levels: Level, level_scores: jax.Array, k: int, n: int) -> Le
 
 
 def make_step(cfg: UEDConfig):
+    if cfg.schedule == "parallel":  # minimax's fresh | replay | edits batch, an update every cycle
+        from aiga.ued import parallel
+
+        return parallel.make_step(cfg)
     on_new, on_replay, play_and_score, maybe_update, metrics = plr.make_branches(cfg)
 
     def on_mutate(state: plr.PLRState, key: jax.Array):

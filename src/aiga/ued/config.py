@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aiga.core.config import check_choice, check_range, param
 
 METHODS = ("dr", "plr", "accel", "paired")
+SCHEDULES = ("sequential", "parallel")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class UEDConfig:
     n_edits: int = param(5, "ACCEL: edits per mutated level")
     accel_parents: int = param(0, "ACCEL: mutate the top-k replayed levels by score (0 = the whole batch)")
     accel_empty_start: bool = param(True, "ACCEL: fresh levels are empty rooms (else random n_walls levels)")
+    schedule: str = param("sequential", "PLR/ACCEL cycles: sequential (jaxued, dcd: a fresh, replay or "
+                          "edit cycle at a time) or parallel (minimax use_parallel_eval: fresh, replay and "
+                          "edit levels in one batch, an update every cycle)")
     # PAIRED
     regret_clip: bool = param(False, "PAIRED: clip the adversary's regret at 0 (minimax does; jaxued not)")
     adversary_filters: int = param(128, "PAIRED: adversary conv filters")
@@ -73,6 +77,18 @@ class UEDConfig:
         check_choice("method", self.method, METHODS)
         check_choice("family", self.family, ("maze", "walker"))
         check_choice("score", self.score, ("maxmc", "pvl"))
+        check_choice("schedule", self.schedule, SCHEDULES)
+        if self.schedule == "parallel":
+            from aiga.core.config import ConfigError
+
+            if self.method not in ("plr", "accel"):
+                raise ConfigError(f"schedule parallel is a PLR/ACCEL schedule; method {self.method} has no "
+                                  "replay (use the default schedule sequential)")
+            if self.family != "maze":
+                raise ConfigError("schedule parallel is implemented for the maze family only")
+            if self.accel_parents:
+                raise ConfigError("accel_parents needs schedule sequential: the parallel schedule edits the "
+                                  "whole replayed batch before its scores exist (minimax forces 'batch')")
         if self.family == "walker" and self.method == "paired":
             from aiga.core.config import ConfigError
 

@@ -104,6 +104,10 @@ def make_branches(cfg: UEDConfig):
 
 
 def make_step(cfg: UEDConfig):
+    if cfg.schedule == "parallel":  # minimax's fresh | replay batch, an update every cycle
+        from aiga.ued import parallel
+
+        return parallel.make_step(cfg)
     on_new, on_replay, *_ = make_branches(cfg)
 
     def step(state: PLRState):

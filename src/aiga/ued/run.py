@@ -84,6 +84,10 @@ def suite_names(cfg: UEDConfig) -> tuple[str, ...]:
 
 def env_steps_per_cycle(cfg: UEDConfig) -> int:
     steps = cfg.num_envs * cfg.num_steps
+    if cfg.schedule == "parallel":
+        from aiga.ued.parallel import n_parts
+
+        return n_parts(cfg) * steps
     if cfg.method == "paired":
         return 2 * steps + cfg.num_envs * (cfg.n_walls + 2)
     return steps

@@ -18,6 +18,7 @@ import numpy as np
 
 from aiga.core.config import AigaError
 from aiga.envs.maze.level import Level, from_str, is_valid, make_level, to_str
+from aiga.envs.maze.objective import POLICY_SIZES
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class MazeFamily:
     """Grid mazes of the UED papers (13×13 interior by default)."""
 
     name = "maze"
+    #: The ES agent POET evolves on mazes (``aiga.envs.maze.objective``): 79 inputs → 40 → 3 actions.
+    policy_sizes = POLICY_SIZES
 
     def __init__(self, height: int = 13, width: int = 13, n_walls: int = 25, n_edits: int = 1) -> None:
         if height < 2 or width < 2:
