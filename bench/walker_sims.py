@@ -1,17 +1,19 @@
 """Walker simulators side by side: the Box2D reference against the compiled one (``fast_sim``).
 
 One process; threads pinned (OMP/BLAS 1 thread; numba's single-thread figures use the serial kernel, the
-all-cores figure ``prange`` over walkers with numba's default thread count). The same courses (flat, and
-the hard one: roughness 4.5, pit gap [5.4, 6.0], stump height [2.0, 2.4]) and the same random 24-40-40-4
-tanh policies (N(0, 0.1^2), seed 0) in both. Box2D is batched as well as it can be:
+all-cores figure ``prange`` over chunks of walkers with numba's default thread count). The same courses
+(flat, and the hard one: roughness 4.5, pit gap [5.4, 6.0], stump height [2.0, 2.4]) and the same random
+24-40-40-4 tanh policies (N(0, 0.1^2), seed 0) in both. Box2D is batched as well as it can be:
 ``evaluate.evaluate_batch`` steps B simulators in lockstep with one batched policy forward per step. The
-fast simulator runs at B = 1, 64 and 512 (one walker per compiled loop, the policy inside the loop), first
-with the reference's solver iterations (180 velocity, 60 position), then with the cheaper setting given by
-``--cheap VEL POS`` (default 30 10). Episodes are capped at ``--max-steps`` (default 400, POET's laptop
-preset); figures are env steps per second of wall time. Prints one JSON line; ``ratio_b64`` = fast B=64
-(reference iterations) / Box2D, ``ratio_b64_cheap`` the same with the cheaper iterations.
+fast simulator runs at B = 1, 64 and 512, its walkers in lockstep chunks of ``--lanes`` (default the
+module's ``LANES``, 64) with the policy inside the compiled loop, first with the reference's solver
+iterations (180 velocity, 60 position), then with the cheaper setting given by ``--cheap VEL POS``
+(default 30 10). Episodes are capped at ``--max-steps`` (default 400, POET's laptop preset); figures are
+env steps per second of wall time, and (``*_cpu``) per second of this process's CPU time, which a busy
+machine disturbs less. Prints one JSON line; ``ratio_b64`` = fast B=64 (reference iterations) / Box2D, both
+on one thread, ``ratio_b64_cheap`` the same with the cheaper iterations.
 
-    .venv/bin/python bench/walker_sims.py [--max-steps 400] [--box2d-batch 64]
+    .venv/bin/python bench/walker_sims.py [--max-steps 400] [--box2d-batch 64] [--lanes 64]
 
 The machine may be shared: every ratio compares figures measured in the same run, one after the other.
 """
@@ -32,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from aiga.core.policy import MLPPolicy  # noqa: E402
 from aiga.envs.walker.evaluate import evaluate_batch  # noqa: E402
-from aiga.envs.walker.fast_sim import CourseArrays, rollout_batch  # noqa: E402
+from aiga.envs.walker.fast_sim import LANES, CourseArrays, rollout_batch  # noqa: E402
 from aiga.envs.walker.terrain import CourseParams, generate_course  # noqa: E402
 
 COURSES = {
@@ -42,15 +44,17 @@ COURSES = {
 
 
 def _box2d(course, thetas, max_steps):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     _, lengths = evaluate_batch(course, thetas, max_steps=max_steps)
-    return float(lengths.sum()) / (time.perf_counter() - t0)
+    steps = float(lengths.sum())
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
-def _fast(arrays, thetas, max_steps, vel, pos, parallel=False):
-    t0 = time.perf_counter()
-    _, lengths, _ = rollout_batch(arrays, thetas, max_steps, vel, pos, parallel=parallel)
-    return float(lengths.sum()) / (time.perf_counter() - t0)
+def _fast(arrays, thetas, max_steps, vel, pos, lanes, parallel=False):
+    t0, c0 = time.perf_counter(), time.process_time()
+    _, lengths, _ = rollout_batch(arrays, thetas, max_steps, vel, pos, parallel=parallel, lanes=lanes)
+    steps = float(lengths.sum())
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
 def main() -> None:
@@ -58,13 +62,15 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=400)
     ap.add_argument("--box2d-batch", type=int, default=64)
     ap.add_argument("--cheap", type=int, nargs=2, default=(30, 10), metavar=("VEL", "POS"))
+    ap.add_argument("--lanes", type=int, default=LANES, help="walkers per lockstep chunk")
     args = ap.parse_args()
     policy = MLPPolicy()
     rng = np.random.default_rng(0)
     thetas = np.stack([policy.init(rng) for _ in range(512)])
     vel, pos = 180, 60
     cv, cp = args.cheap
-    out: dict = {"max_steps": args.max_steps, "cheap_iterations": [cv, cp]}
+    lanes = args.lanes
+    out: dict = {"max_steps": args.max_steps, "cheap_iterations": [cv, cp], "lanes": lanes}
     t0 = time.perf_counter()
     warm = CourseArrays(generate_course(COURSES["flat"]))
     rollout_batch(warm, thetas[:1], 5, vel, pos)  # compile (or load the cache) outside the timings
@@ -73,23 +79,28 @@ def main() -> None:
     for name, params in COURSES.items():
         course = generate_course(params)
         arrays = CourseArrays(course)
-        box2d = _box2d(course, thetas[:args.box2d_batch], args.max_steps)
-        b1 = _fast(arrays, thetas[:1], args.max_steps, vel, pos)
-        b64 = _fast(arrays, thetas[:64], args.max_steps, vel, pos)
-        b512 = _fast(arrays, thetas, args.max_steps, vel, pos)
-        b64_cheap = _fast(arrays, thetas[:64], args.max_steps, cv, cp)
-        all_cores = _fast(arrays, thetas, args.max_steps, vel, pos, parallel=True)
+        box2d, box2d_cpu = _box2d(course, thetas[:args.box2d_batch], args.max_steps)
+        b1, _ = _fast(arrays, thetas[:1], args.max_steps, vel, pos, lanes)
+        b64, b64_cpu = _fast(arrays, thetas[:64], args.max_steps, vel, pos, lanes)
+        b512, _ = _fast(arrays, thetas, args.max_steps, vel, pos, lanes)
+        b64_cheap, b64_cheap_cpu = _fast(arrays, thetas[:64], args.max_steps, cv, cp, lanes)
+        all_cores, _ = _fast(arrays, thetas, args.max_steps, vel, pos, lanes, parallel=True)
         out[name] = {
             "box2d_steps_per_s": round(box2d), "fast_b1_steps_per_s": round(b1),
             "fast_b64_steps_per_s": round(b64), "fast_b512_steps_per_s": round(b512),
             "fast_b64_cheap_steps_per_s": round(b64_cheap), "fast_all_cores_steps_per_s": round(all_cores),
             "ratio_b64": round(b64 / box2d, 2), "ratio_b64_cheap": round(b64_cheap / box2d, 2),
+            "box2d_cpu_steps_per_s": round(box2d_cpu), "fast_b64_cpu_steps_per_s": round(b64_cpu),
+            "ratio_b64_cpu": round(b64_cpu / box2d_cpu, 2),
+            "ratio_b64_cheap_cpu": round(b64_cheap_cpu / box2d_cpu, 2),
         }
     flat = out["flat"]
     summary = {k: flat[k] for k in ("box2d_steps_per_s", "fast_b64_steps_per_s", "fast_b512_steps_per_s",
-                                    "ratio_b64", "fast_all_cores_steps_per_s", "ratio_b64_cheap")}
+                                    "ratio_b64", "fast_all_cores_steps_per_s", "ratio_b64_cheap",
+                                    "ratio_b64_cpu")}
     summary["ratio_b64_hard"] = out["hard"]["ratio_b64"]
     summary["ratio_b64_cheap_hard"] = out["hard"]["ratio_b64_cheap"]
+    summary["ratio_b64_cpu_hard"] = out["hard"]["ratio_b64_cpu"]
     import numba
 
     summary["numba_threads"] = numba.get_num_threads()

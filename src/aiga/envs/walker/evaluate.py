@@ -13,7 +13,8 @@ Lengths count the steps an episode took (the reference reports the last loop ind
 
 ``sim`` chooses the simulator: ``"box2d"`` (the reference, ``box2d_env``) or ``"fast"`` (``fast_sim``, the
 compiled re-implementation of Box2D's algorithms for this scene, validated against Box2D in
-``tests/envs/walker/test_walker_fast_*.py``; one walker per compiled loop, the policy inside the loop).
+``tests/envs/walker/test_walker_fast_*.py``; the walkers run in lockstep chunks, the solver's loops
+vectorised over them, the policy inside the compiled loop).
 """
 
 from __future__ import annotations

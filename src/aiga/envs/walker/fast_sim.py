@@ -25,35 +25,58 @@ simulator: uber-research/poet ``bipedal_walker_custom.py`` on pybox2d 2.3 (Box2D
   TOI position iterations and the velocity iterations run on it alone, and it moves on for the rest of
   the step (joints are not part of these sub-steps, as in Box2D). It matters: the reference's reset drops
   the legs onto the ground through the joints' position correction, and every fast footfall is one;
-* ten lidar rays (``b2EdgeShape::RayCast``, ``b2PolygonShape::RayCast``), the 24-number observation, the
-  reward, the termination and the episode cap of ``box2d_env.WalkerCourseSim._step``.
+* ``b2BroadPhase``'s dynamic tree (``fast_tree``), one per walker: the course's proxies and the walker's
+  five created in the reference's order, moved as ``b2Fixture::Synchronize`` moves them after the island
+  solve and after each time-of-impact sub-step;
+* ten lidar rays cast through that tree with the reference's callback, which stops at the first ground
+  fixture the tree reports (``b2EdgeShape::RayCast``, ``b2PolygonShape::RayCast``; ``lidar="nearest"``
+  reports the nearest instead), the 24-number observation, the reward, the termination and the episode cap
+  of ``box2d_env.WalkerCourseSim._step``.
 
-Only the course fixtures whose x range overlaps a body's box (contacts, impacts) or a ray's x range
-(lidar) are tested: the fixtures are sorted by their left end and a per-terrain-step table gives the first
-candidate.
+Only the course fixtures whose x range overlaps a body's box (contacts, impacts) are tested: the fixtures
+are sorted by their left end and a per-terrain-step table gives the first candidate.
 
-Differences from Box2D (docs/walker.md lists them with their effect): float64 instead of float32 (the
-course geometry and the walker's shapes are rounded to float32 first, so shapes are Box2D's); the closest
+Differences from Box2D (docs/walker.md lists them with their effect): the solver computes in float32 as
+Box2D, with its own vectorisable sinf/cosf (1-2 ulps, as libm's); collision, time of impact, lidar and the
+observation in float64 (the course geometry and the walker's shapes are rounded to float32 first, so shapes
+are Box2D's); the closest
 features that seed ``b2TimeOfImpact`` come from enumerating vertex-edge pairs, not from GJK's simplex (they
-differ only on ties, e.g. a foot parallel to the ground); each lidar ray reports the nearest ground
-fixture (the reference's callback stops at the first fixture Box2D's broad-phase tree reports, which is
-the nearest except where a ray crosses two fixtures); the contacts inside the solver are ordered by body
+differ only on ties, e.g. a foot parallel to the ground); the contacts inside the solver are ordered by body
 (Box2D's island order) and then by fixture position from the right, approximating Box2D's
 contact-creation order; no sleeping (the motors are set every step, which keeps Box2D's bodies awake).
 
-Layout, for a later GPU port: every walker's state lives in plain float64/int64 arrays whose first axis
-is the walker; ``_step_walker`` advances walker ``b`` reading and writing only row ``b``; the update
-order is fixed. ``rollout_batch`` runs whole episodes, one walker per ``prange`` iteration, with the
-24-40-40-4 tanh policy (``aiga.core.policy`` packing) evaluated inside the loop.
+Layout: every walker's state lives in plain float64/int64 arrays whose first axis is the walker. A step of
+a chunk of walkers (``_step_lanes``) runs the per-walker phases (collision, then after the solve time of
+impact, lidar, observation, reward) walker by walker, and ``b2Island::Solve`` for all of them in lockstep:
+the solver's state is packed into float32 structure-of-arrays with the walker (lane) as the last,
+contiguous axis, and every inner loop runs over lanes without branches, so LLVM vectorises it (8 float32
+lanes per AVX2 instruction). Box2D's iteration counts and order are kept; the per-island early exit of the
+position iterations becomes a per-lane mask. ``rollout_batch`` runs whole episodes ``lanes`` walkers at a
+time, a finished walker's lane taking the next waiting walker (``prange`` over groups of walkers when
+parallel), with the 24-40-40-4 tanh policy (``aiga.core.policy`` packing) evaluated inside the loop. The
+same arrays and loop order map onto a GPU kernel (one lane per thread).
 """
 
 from __future__ import annotations
 
 import math
 
+import llvmlite.binding as _llvm
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
+# The lockstep solver's loops over walkers read and write ~30 rows of a few arrays; before vectorising such
+# a loop LLVM must check at run time that the rows do not overlap, and by default it gives up above 8
+# (or, with a pragma, 128) such checks, leaving the loops scalar. Raising the limits only lets it emit the
+# checks (a few compares per loop entry); it changes no arithmetic. Set before any of this module compiles.
+for _opt in ("runtime-memory-check-threshold", "pragma-vectorize-memory-check-threshold",
+             "vectorize-memory-check-threshold"):
+    try:
+        _llvm.set_option("aiga", f"--{_opt}=1024")
+    except Exception:  # noqa: BLE001 - an LLVM without the option: the loops stay scalar, results are equal
+        pass
+
+from aiga.envs.walker import fast_tree
 from aiga.envs.walker.constants import (
     FPS,
     HULL_POLY,
@@ -75,6 +98,8 @@ from aiga.envs.walker.constants import (
     VIEWPORT_H,
     VIEWPORT_W,
 )
+from aiga.envs.walker.fast_tree import ray_edge as _ray_edge
+from aiga.envs.walker.fast_tree import ray_polygon as _ray_polygon
 
 # ---------------------------------------------------------------------- Box2D 2.3 settings (b2Settings.h)
 LINEAR_SLOP = 0.005
@@ -289,6 +314,8 @@ class CourseArrays:
                                           side="left").astype(np.int64)
         self.push = float(course.push)
         self.n_obstacles = n_obs
+        # Box2D's broad-phase tree once the reference's reset created the course (each walker copies it)
+        self.tree = fast_tree.tree_for_course(self.ids, self.kind, self.nv, self.verts)
 
     def args(self) -> tuple:
         return (self.kind, self.nv, self.verts, self.normals, self.aabb, self.cell_first, self.max_width)
@@ -807,6 +834,7 @@ TOI_TARGET = max(LINEAR_SLOP, 2.0 * POLYGON_RADIUS - 3.0 * LINEAR_SLOP)
 TOI_TOLERANCE = 0.25 * LINEAR_SLOP
 TOI_BAUMGARTE = 0.75
 TOI_POSITION_ITERATIONS = 20
+POLICY_SIZE = 24 * 40 + 40 + 40 * 40 + 40 + 40 * 4 + 4  # the 24-40-40-4 MLP's parameters
 MAX_SUB_STEPS = 8
 EPSILON = 1.1920929e-07
 
@@ -1058,8 +1086,8 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
 
 @njit(cache=True)
 def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
-               cell_first, max_width, vel_iters, vc, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
-               saved, vel_tol):
+               cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
+               vel_tol, ws1, trees):
     """``b2World::SolveTOI`` for one walker: repeatedly the earliest impact of a walker body on the course;
     the body is moved back to it, its contacts are updated (with their events), 20 position iterations
     (TOI Baumgarte 0.75) and the velocity iterations run on that body and its contacts only, and it moves
@@ -1177,96 +1205,35 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
                 ndis += 1
             continue
         counts[k] += 1
-        for _ in range(TOI_POSITION_ITERATIONS):
-            if _solve_contact_positions(old, start, m, cb, ab, TOI_BAUMGARTE, -1.5 * LINEAR_SLOP):
-                break
-        c0[k, 0] = cb[k, 0]
-        c0[k, 1] = cb[k, 1]
-        a0[k] = ab[k]
-        # velocities: no warm start, and the sub-step's impulses are not kept for the next step
+        # b2Island::SolveTOI on this body and its contacts with the lockstep solver on one lane: 20 position
+        # iterations (TOI Baumgarte 0.75, exit at -1.5 slop), then the velocity iterations without warm
+        # start and from zero impulses (the sub-step's warmStarting is false), whose impulses are dropped
+        body, jnt, con, lane, ngrp, trig, gcount = ws1
+        _pack_bodies(0, b, c, a, v, w, body)
+        p = BODY_GROUP[k]
+        for q in range(NUM_BODIES):
+            ngrp[q] = 0
+        ngrp[p] = m - start
         for ci in range(start, m):
-            _init_contact(ci, old, vc, cb, ab)
-            saved[ci, 0] = old[ci, _C_NI0]
-            saved[ci, 1] = old[ci, _C_NI1]
-            saved[ci, 2] = told[ci, 0]
-            saved[ci, 3] = told[ci, 1]
-        for _ in range(vel_iters):
-            change = 0.0
-            for ci in range(start, m):
-                change = max(change, _solve_contact_velocity(ci, old, vc, told, vb, wb))
-            if change <= vel_tol:
-                break
-        for ci in range(start, m):
-            old[ci, _C_NI0] = saved[ci, 0]
-            old[ci, _C_NI1] = saved[ci, 1]
-            told[ci, 0] = saved[ci, 2]
-            told[ci, 1] = saved[ci, 3]
-        h = (1.0 - min_alpha) * DT
-        tx = h * vb[k, 0]
-        ty = h * vb[k, 1]
-        t2 = tx * tx + ty * ty
-        if t2 > MAX_TRANSLATION * MAX_TRANSLATION:
-            ratio = MAX_TRANSLATION / math.sqrt(t2)
-            vb[k, 0] *= ratio
-            vb[k, 1] *= ratio
-        rot = h * wb[k]
-        if rot * rot > MAX_ROTATION * MAX_ROTATION:
-            wb[k] *= MAX_ROTATION / abs(rot)
-        cb[k, 0] += h * vb[k, 0]
-        cb[k, 1] += h * vb[k, 1]
-        ab[k] += h * wb[k]
+            _pack_contact(p * GROUP + ci - start, 0, old, told, ci, con, False)
+        _position_iterations(1, body, jnt, con, ngrp, lane, trig, TOI_POSITION_ITERATIONS, _TOI_BAUMGARTE32,
+                             _TOI_OK_SEP32, False)
+        c0[k, 0] = body[B_CX, k, 0]
+        c0[k, 1] = body[B_CY, k, 0]
+        a0[k] = body[B_A, k, 0]
+        _init_contacts(1, body, con, ngrp, trig)
+        _velocity_iterations(1, body, jnt, con, ngrp, lane, vel_iters, vel_tol, False)
+        _integrate_body(body, k, 0, np.float32((1.0 - min_alpha) * DT))
+        cb[k, 0] = body[B_CX, k, 0]
+        cb[k, 1] = body[B_CY, k, 0]
+        ab[k] = body[B_A, k, 0]
+        vb[k, 0] = body[B_VX, k, 0]
+        vb[k, 1] = body[B_VY, k, 0]
+        wb[k] = body[B_W, k, 0]
+        _sync_body_tree(b, k, trees, c0[k, 0], c0[k, 1], a0[k], cb[k, 0], cb[k, 1], ab[k])
 
 
 # ---------------------------------------------------------------------- ray casts (b2Shape::RayCast)
-
-
-@njit(cache=True)
-def _ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
-    ex = v2x - v1x
-    ey = v2y - v1y
-    ln = math.sqrt(ex * ex + ey * ey)
-    nx = ey / ln
-    ny = -ex / ln
-    numerator = nx * (v1x - p1x) + ny * (v1y - p1y)
-    denominator = nx * dx + ny * dy
-    if denominator == 0.0:
-        return -1.0
-    t = numerator / denominator
-    if t < 0.0 or max_fraction < t:
-        return -1.0
-    qx = p1x + t * dx
-    qy = p1y + t * dy
-    rr = ex * ex + ey * ey
-    if rr == 0.0:
-        return -1.0
-    s = ((qx - v1x) * ex + (qy - v1y) * ey) / rr
-    if s < 0.0 or 1.0 < s:
-        return -1.0
-    return t
-
-
-@njit(cache=True)
-def _ray_polygon(p1x, p1y, dx, dy, max_fraction, verts, normals, nv):
-    lower = 0.0
-    upper = max_fraction
-    index = -1
-    for i in range(nv):
-        numerator = normals[i, 0] * (verts[i, 0] - p1x) + normals[i, 1] * (verts[i, 1] - p1y)
-        denominator = normals[i, 0] * dx + normals[i, 1] * dy
-        if denominator == 0.0:
-            if numerator < 0.0:
-                return -1.0
-        else:
-            if denominator < 0.0 and numerator < lower * denominator:
-                lower = numerator / denominator
-                index = i
-            elif denominator > 0.0 and numerator < upper * denominator:
-                upper = numerator / denominator
-        if upper < lower:
-            return -1.0
-    if index >= 0:
-        return lower
-    return -1.0
 
 
 @njit(cache=True)
@@ -1294,136 +1261,85 @@ def _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, f
         fractions[i] = best
 
 
-# ---------------------------------------------------------------------- the solver (b2Island::Solve)
+# ---------------------------------------------------------------------- the reference's lidar (fast_tree)
+
+BODY_VERTS32_NB = BODY_VERTS.astype(np.float32)  # the walker's shapes as Box2D stores them (float32)
+# b2World::Solve synchronises the bodies in m_bodyList order, the newest body first
+TREE_SYNC_ORDER_NB = np.array([4, 3, 2, 1, 0], dtype=np.int64)
+# the reference's callback (the first ground fixture the tree reports), or the nearest one (gym v3)
+LIDAR_RULES = ("first", "nearest")
 
 
 @njit(cache=True)
-def _solve(c, a, v, w, force_x, cts, ncts, timp, j_imp, j_motor_imp, j_limit, motor_speed, max_torque,
-           vel_iters, pos_iters, vc, jc, vel_tol):
-    """One ``b2Island::Solve`` of the walker: velocities, warm start, iterations, positions."""
-    h = DT
-    # integrate velocities (gravity, the reset's push on the hull)
-    for k in range(NUM_BODIES):
-        v[k, 1] += h * GRAVITY_Y
-    v[0, 0] += h * BODY_INV_MASS_NB[0] * force_x
-    # contact velocity constraints (A is static: only B's terms)
-    for ci in range(ncts):
-        _init_contact(ci, cts, vc, c, a)
-    # warm start contacts
-    for ci in range(ncts):
-        k = int(cts[ci, _C_BODY])
-        mb = BODY_INV_MASS_NB[k]
-        ib = BODY_INV_I_NB[k]
-        nx = vc[ci, 0]
-        ny = vc[ci, 1]
-        tx, ty = ny, -nx
-        for j in range(int(vc[ci, 11])):
-            pxx = cts[ci, _C_NI0 + j] * nx + timp[ci, j] * tx
-            pyy = cts[ci, _C_NI0 + j] * ny + timp[ci, j] * ty
-            w[k] += ib * (vc[ci, 2 + 2 * j] * pyy - vc[ci, 3 + 2 * j] * pxx)
-            v[k, 0] += mb * pxx
-            v[k, 1] += mb * pyy
-    # joints: initialise and warm start (island order)
-    # jc rows: 0..1 rA, 2..3 rB, 4..12 mass matrix (ex, ey, ez), 13 motorMass
-    for ji in range(NUM_JOINTS):
-        jn = ISLAND_JOINT_ORDER_NB[ji]
-        ka = JOINT_A_NB[jn]
-        kb = JOINT_B_NB[jn]
-        ma = BODY_INV_MASS_NB[ka]
-        mb = BODY_INV_MASS_NB[kb]
-        ia = BODY_INV_I_NB[ka]
-        ib = BODY_INV_I_NB[kb]
-        ca, sa = math.cos(a[ka]), math.sin(a[ka])
-        cb, sb = math.cos(a[kb]), math.sin(a[kb])
-        lax = JOINT_ANCHOR_A_NB[jn, 0] - BODY_LOCAL_CENTER_NB[ka, 0]
-        lay = JOINT_ANCHOR_A_NB[jn, 1] - BODY_LOCAL_CENTER_NB[ka, 1]
-        lbx = JOINT_ANCHOR_B_NB[jn, 0] - BODY_LOCAL_CENTER_NB[kb, 0]
-        lby = JOINT_ANCHOR_B_NB[jn, 1] - BODY_LOCAL_CENTER_NB[kb, 1]
-        rax = ca * lax - sa * lay
-        ray = sa * lax + ca * lay
-        rbx = cb * lbx - sb * lby
-        rby = sb * lbx + cb * lby
-        jc[jn, 0] = rax
-        jc[jn, 1] = ray
-        jc[jn, 2] = rbx
-        jc[jn, 3] = rby
-        exx = ma + mb + ray * ray * ia + rby * rby * ib
-        eyx = -ray * rax * ia - rby * rbx * ib
-        ezx = -ray * ia - rby * ib
-        eyy = ma + mb + rax * rax * ia + rbx * rbx * ib
-        ezy = rax * ia + rbx * ib
-        ezz = ia + ib
-        jc[jn, 4] = exx
-        jc[jn, 5] = eyx  # ex.y = ey.x
-        jc[jn, 6] = ezx  # ex.z = ez.x
-        jc[jn, 7] = eyx
-        jc[jn, 8] = eyy
-        jc[jn, 9] = ezy
-        jc[jn, 10] = ezx
-        jc[jn, 11] = ezy
-        jc[jn, 12] = ezz
-        jc[jn, 13] = 1.0 / (ia + ib)
-        angle = a[kb] - a[ka] - JOINT_REFERENCE_NB[jn]
-        lower = JOINT_LOWER_NB[jn]
-        upper = JOINT_UPPER_NB[jn]
-        if abs(upper - lower) < 2.0 * ANGULAR_SLOP:
-            j_limit[jn] = 3
-        elif angle <= lower:
-            if j_limit[jn] != 1:
-                j_imp[jn, 2] = 0.0
-            j_limit[jn] = 1
-        elif angle >= upper:
-            if j_limit[jn] != 2:
-                j_imp[jn, 2] = 0.0
-            j_limit[jn] = 2
-        else:
-            j_limit[jn] = 0
-            j_imp[jn, 2] = 0.0
-        pxx = j_imp[jn, 0]
-        pyy = j_imp[jn, 1]
-        v[ka, 0] -= ma * pxx
-        v[ka, 1] -= ma * pyy
-        w[ka] -= ia * (rax * pyy - ray * pxx + j_motor_imp[jn] + j_imp[jn, 2])
-        v[kb, 0] += mb * pxx
-        v[kb, 1] += mb * pyy
-        w[kb] += ib * (rbx * pyy - rby * pxx + j_motor_imp[jn] + j_imp[jn, 2])
-    # velocity iterations; with vel_tol > 0 they stop once no impulse changes by more than vel_tol
-    for _ in range(vel_iters):
-        change = 0.0
-        for ji in range(NUM_JOINTS):
-            jn = ISLAND_JOINT_ORDER_NB[ji]
-            change = max(change, _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed,
-                                                       max_torque, jc))
-        for ci in range(ncts):
-            change = max(change, _solve_contact_velocity(ci, cts, vc, timp, v, w))
-        if change <= vel_tol:
-            break
-    # integrate positions
-    for k in range(NUM_BODIES):
-        tx = h * v[k, 0]
-        ty = h * v[k, 1]
-        t2 = tx * tx + ty * ty
-        if t2 > MAX_TRANSLATION * MAX_TRANSLATION:
-            ratio = MAX_TRANSLATION / math.sqrt(t2)
-            v[k, 0] *= ratio
-            v[k, 1] *= ratio
-        rot = h * w[k]
-        if rot * rot > MAX_ROTATION * MAX_ROTATION:
-            w[k] *= MAX_ROTATION / abs(rot)
-        c[k, 0] += h * v[k, 0]
-        c[k, 1] += h * v[k, 1]
-        a[k] += h * w[k]
-    # position iterations
-    for it in range(pos_iters):
-        contacts_ok = _solve_contact_positions(cts, 0, ncts, c, a, BAUMGARTE, -3.0 * LINEAR_SLOP)
-        joints_ok = True
-        for ji in range(NUM_JOINTS):
-            jn = ISLAND_JOINT_ORDER_NB[ji]
-            ok = _solve_joint_position(jn, c, a, j_limit)
-            joints_ok = joints_ok and ok
-        if contacts_ok and joints_ok:
-            return it + 1
-    return pos_iters
+def _alloc_trees(batch, tree0):
+    """Per-walker broad-phase trees shaped like the course's ``tree0`` (box, node, meta, lidar rule (1,): an
+    index into ``LIDAR_RULES``; see ``_tree0``), the walkers' proxy ids (batch, 5), a ray-cast stack and the
+    lidar rule."""
+    cap = tree0[1].shape[0]
+    return (np.zeros((batch, cap, 4), dtype=np.float32), np.zeros((batch, cap, 5), dtype=np.int64),
+            np.zeros((batch, 3), dtype=np.int64), np.zeros((batch, NUM_BODIES), dtype=np.int64),
+            np.zeros(cap + 2, dtype=np.int64), tree0[3].copy())
+
+
+def _tree0(course_arrays: CourseArrays, lidar: str) -> tuple:
+    """The course's tree and the lidar rule, as the compiled step takes them."""
+    from aiga.core.config import AigaError
+
+    if lidar not in LIDAR_RULES:
+        raise AigaError(f"lidar must be one of {', '.join(LIDAR_RULES)}, got {lidar!r}")
+    return (*course_arrays.tree, np.array([LIDAR_RULES.index(lidar)], dtype=np.int64))
+
+
+@njit(cache=True)
+def _reset_tree(b, trees, tree0, pos0, ang0):
+    """Walker ``b``'s tree as the reference's reset leaves Box2D's: the course's proxies (``tree0``), then the
+    walker's five created at the initial pose (body origins ``pos0``, angles ``ang0``)."""
+    box, node, meta, proxies = trees[:4]
+    box[b, :, :] = tree0[0]
+    node[b, :, :] = tree0[1]
+    meta[b, :] = tree0[2]
+    fast_tree.add_walker(box[b], node[b], meta[b], proxies[b], BODY_VERTS32_NB, BODY_NV_NB, pos0, ang0)
+
+
+@njit(cache=True)
+def _sync_body_tree(b, k, trees, c0x, c0y, a0, c1x, c1y, a1):
+    """``b2Body::SynchronizeFixtures`` of walker ``b``'s body ``k``: its proxy moved from the sweep's start
+    (centre of mass c0, angle a0) to the body's pose now (c1, a1)."""
+    box, node, meta, proxies = trees[:4]
+    lx = BODY_LOCAL_CENTER_NB[k, 0]
+    ly = BODY_LOCAL_CENTER_NB[k, 1]
+    p1x, p1y, s1, co1 = fast_tree.body_transform32(c0x, c0y, a0, lx, ly)
+    p2x, p2y, s2, co2 = fast_tree.body_transform32(c1x, c1y, a1, lx, ly)
+    fast_tree.synchronize_polygon(box[b], node[b], meta[b], proxies[b, k], BODY_VERTS32_NB[k], BODY_NV_NB[k],
+                                  p1x, p1y, s1, co1, p2x, p2y, s2, co2)
+
+
+@njit(cache=True)
+def _sync_tree(b, trees, c0, a0, c, a):
+    """The broad-phase moves after the island solve (``b2World::Solve``): every walker body's proxy from its
+    pose at the start of the step (c0, a0) to the solved one (c, a), in Box2D's body-list order."""
+    for q in range(NUM_BODIES):
+        k = TREE_SYNC_ORDER_NB[q]
+        _sync_body_tree(b, k, trees, c0[k, 0], c0[k, 1], a0[k], c[k, 0], c[k, 1], a[k])
+
+
+@njit(cache=True)
+def _lidar_rule(b, px, py, trees, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions):
+    """The reference's lidar: ten rays from the hull origin (px, py), each the fraction of the first ground
+    fixture walker ``b``'s broad-phase tree reports (1 when none), as its callback that returns 0; with the
+    "nearest" rule (``trees[5]``), the nearest ground fixture's."""
+    box, node, meta, proxies, stack, rule = trees
+    if rule[0] == 1:
+        _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
+        return
+    for i in range(NUM_LIDAR):
+        p2x = px + math.sin(1.5 * i / 10.0) * LIDAR_RANGE
+        p2y = py - math.cos(1.5 * i / 10.0) * LIDAR_RANGE
+        fractions[i] = fast_tree.ray_cast_first(box[b], node[b], meta[b], px, py, p2x, p2y, fkind, fnv,
+                                                fverts, fnormals, stack)
+
+
+# ---------------------------------------------------------------------- the solver (b2Island::Solve)
 
 
 JOINT_A_NB = JOINT_A
@@ -1438,406 +1354,706 @@ JOINT_REFERENCE_NB = JOINT_REFERENCE
 
 
 
+# ---------------------------------------------------------------------- the lockstep solver (float32, SoA)
+#
+# b2Island::Solve for a chunk of up to LANES walkers at once. Every quantity is a float32 array whose last
+# axis is the lane (one walker per lane), so each inner loop runs over lanes with the same arithmetic and
+# no branches (selects, min/max): LLVM turns it into 8-wide float32 vector code (AVX2 ymm). Box2D works
+# in float32 too. The scene makes gathers unnecessary: the bodies and the joints' body pairs are fixed,
+# and every contact is between one walker body and the static course, so a contact slot belongs to one
+# body: slots are grouped by body in the island's order (group p holds ISLAND_BODY_ORDER[p]'s contacts),
+# a lane with fewer contacts in a group than the chunk's most has zeroed (inactive) slots there.
+# Lanes whose walker left the position iterations early (Box2D's per-island exit) or, with a velocity
+# tolerance, the velocity iterations, keep their values (selects on a live flag).
+
+F32 = np.float32
+LANES = 64  # walkers per lockstep chunk: eight 8-wide AVX2 vectors of float32 per loop (fewer lanes pay
+# the loops' run-time overlap checks for too little work)
+GROUP = MAX_CONTACTS  # contact slots per body group
+VECTOR = 8  # float32 lanes per AVX2 register: chunks are padded to a multiple of it
+
+_Z = F32(0.0)
+_ONE = F32(1.0)
+_HALF = F32(0.5)
+_DT32 = F32(DT)
+_GRAVITY32 = F32(GRAVITY_Y)
+_SLOP32 = F32(LINEAR_SLOP)
+_ANGULAR_SLOP32 = F32(ANGULAR_SLOP)
+_RADIUS32 = F32(POLYGON_RADIUS)
+_TWO_RADIUS32 = F32(2.0 * POLYGON_RADIUS)
+_MAX_LINEAR32 = F32(MAX_LINEAR_CORRECTION)
+_MAX_ANGULAR32 = F32(MAX_ANGULAR_CORRECTION)
+_MAX_TRANSLATION32 = F32(MAX_TRANSLATION)
+_MAX_TRANSLATION2_32 = F32(MAX_TRANSLATION * MAX_TRANSLATION)
+_MAX_ROTATION32 = F32(MAX_ROTATION)
+_MAX_ROTATION2_32 = F32(MAX_ROTATION * MAX_ROTATION)
+_MAX_CONDITION32 = F32(MAX_CONDITION)
+_BAUMGARTE32 = F32(BAUMGARTE)
+_TOI_BAUMGARTE32 = F32(TOI_BAUMGARTE)
+_OK_SEP32 = F32(-3.0 * LINEAR_SLOP)
+_TOI_OK_SEP32 = F32(-1.5 * LINEAR_SLOP)
+INV_MASS32 = BODY_INV_MASS.astype(F32)
+INV_I32 = BODY_INV_I.astype(F32)
+LOCAL_CENTER32 = BODY_LOCAL_CENTER.astype(F32)
+# b2MixFriction = sqrtf(f1 * f2) in float32
+FRICTION32 = np.sqrt(BODY_FRICTION.astype(F32) * F32(TERRAIN_FRICTION)).astype(F32)
+# joint anchors relative to the bodies' centres (m_localAnchor - m_localCenter, float32)
+J_LOCAL_A32 = (JOINT_ANCHOR_A.astype(F32) - LOCAL_CENTER32[JOINT_A]).astype(F32)
+J_LOCAL_B32 = (JOINT_ANCHOR_B.astype(F32) - LOCAL_CENTER32[JOINT_B]).astype(F32)
+J_MOTOR_MASS32 = (F32(1.0) / (INV_I32[JOINT_A] + INV_I32[JOINT_B])).astype(F32)
+J_REFERENCE32 = JOINT_REFERENCE.astype(F32)
+J_LOWER32 = JOINT_LOWER.astype(F32)
+J_UPPER32 = JOINT_UPPER.astype(F32)
+# the island position of each body (its contact group)
+BODY_GROUP = np.argsort(ISLAND_BODY_ORDER).astype(np.int64)
+
+# rows of the body array (8, 5, lanes): centre of mass, angle, velocities, then cos/sin scratch
+B_CX, B_CY, B_A, B_VX, B_VY, B_W, B_CO, B_SI = range(8)
+# rows of the joint array (18, 4, lanes): rA, rB, the 3x3 mass matrix K (symmetric: 11 12 13 22 23 33),
+# the accumulated impulse (x, y, limit), the motor's impulse, speed and maximum impulse, the limit states
+(J_RAX, J_RAY, J_RBX, J_RBY, J_K11, J_K12, J_K13, J_K22, J_K23, J_K33, J_IX, J_IY, J_IZ, J_MI, J_MS, J_MAXI,
+ J_LOW, J_UPP) = range(18)
+# rows of the contact array (5 * GROUP slots, 33 rows, lanes; a slot's rows together): active, normal, rB
+# of both points, normal and tangent masses, friction, normal and tangent impulses, two-point block flag, K
+# and its inverse, then the manifold (faceB flag, local normal, local point, the two local points, second
+# point present)
+(C_ACT, C_NX, C_NY, C_R1X, C_R1Y, C_R2X, C_R2Y, C_NM1, C_NM2, C_TM1, C_TM2, C_FR, C_NI1, C_NI2, C_TI1, C_TI2,
+ C_BLK, C_K11, C_K12, C_K22, C_M11, C_M12, C_M22, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X,
+ C_P2Y, C_PT2) = range(33)
+# rows of the lane array (4, lanes): live in the velocity iterations, live in the position iterations, the
+# iteration's largest impulse change, the iteration's smallest separation; then joints-ok
+L_LIVE_V, L_LIVE_P, L_CHANGE, L_MIN_SEP, L_JOINTS_OK = range(5)
+
+
 @njit(cache=True)
-def _init_contact(ci, cts, vc, c, a):
-    """``b2ContactSolver::InitializeVelocityConstraints`` for contact slot ci (A static)."""
-# vc rows: 0 nx, 1 ny, 2..3 rB point0, 4..5 rB point1, 6 normalMass0, 7 normalMass1, 8 tangentMass0,
-# 9 tangentMass1, 10 friction, 11 npts (velocity), 12..15 normalMass matrix (block), 16..18 K
-    k = int(cts[ci, _C_BODY])
-    mb = BODY_INV_MASS_NB[k]
-    ib = BODY_INV_I_NB[k]
-    px, py, pc, ps = _body_transform(c, a, k)
-    npts = int(cts[ci, _C_NPTS])
-    lnx = cts[ci, _C_LN]
-    lny = cts[ci, _C_LN + 1]
-    if cts[ci, _C_TYPE] == 0.0:  # e_faceA: the static fixture's frame is the world
-        nx, ny = lnx, lny
-        plx, ply = cts[ci, _C_LP], cts[ci, _C_LP + 1]
-    else:  # e_faceB
-        nx = pc * lnx - ps * lny
-        ny = ps * lnx + pc * lny
-        plx = pc * cts[ci, _C_LP] - ps * cts[ci, _C_LP + 1] + px
-        ply = ps * cts[ci, _C_LP] + pc * cts[ci, _C_LP + 1] + py
-    for j in range(npts):
-        lx = cts[ci, _C_P0 + 2 * j]
-        ly = cts[ci, _C_P0 + 2 * j + 1]
-        if cts[ci, _C_TYPE] == 0.0:
-            clx = pc * lx - ps * ly + px
-            cly = ps * lx + pc * ly + py
-            dd = (clx - plx) * nx + (cly - ply) * ny
-            cax = clx + (POLYGON_RADIUS - dd) * nx
-            cay = cly + (POLYGON_RADIUS - dd) * ny
-            cbx = clx - POLYGON_RADIUS * nx
-            cby = cly - POLYGON_RADIUS * ny
-        else:
-            clx, cly = lx, ly
-            dd = (clx - plx) * nx + (cly - ply) * ny
-            cbx = clx + (POLYGON_RADIUS - dd) * nx
-            cby = cly + (POLYGON_RADIUS - dd) * ny
-            cax = clx - POLYGON_RADIUS * nx
-            cay = cly - POLYGON_RADIUS * ny
-        vc[ci, 2 + 2 * j] = 0.5 * (cax + cbx) - c[k, 0]
-        vc[ci, 3 + 2 * j] = 0.5 * (cay + cby) - c[k, 1]
-    if cts[ci, _C_TYPE] != 0.0:
-        nx, ny = -nx, -ny
-    vc[ci, 0] = nx
-    vc[ci, 1] = ny
-    tx, ty = ny, -nx
-    for j in range(npts):
-        rbx = vc[ci, 2 + 2 * j]
-        rby = vc[ci, 3 + 2 * j]
-        rnb = rbx * ny - rby * nx
-        kn = mb + ib * rnb * rnb
-        vc[ci, 6 + j] = 1.0 / kn if kn > 0.0 else 0.0
-        rtb = rbx * ty - rby * tx
-        kt = mb + ib * rtb * rtb
-        vc[ci, 8 + j] = 1.0 / kt if kt > 0.0 else 0.0
-    vc[ci, 10] = math.sqrt(BODY_FRICTION_NB[k] * TERRAIN_FRICTION)
-    vc[ci, 11] = npts
-    if npts == 2:
-        rn1 = vc[ci, 2] * ny - vc[ci, 3] * nx
-        rn2 = vc[ci, 4] * ny - vc[ci, 5] * nx
-        k11 = mb + ib * rn1 * rn1
-        k22 = mb + ib * rn2 * rn2
-        k12 = mb + ib * rn1 * rn2
-        if k11 * k11 < MAX_CONDITION * (k11 * k22 - k12 * k12):
-            vc[ci, 16] = k11
-            vc[ci, 17] = k12
-            vc[ci, 18] = k22
+def _new_lanes(lanes):
+    """The lockstep solver's arrays for ``lanes`` walkers: body, joint, contact and lane rows, the group
+    sizes, trig scratch, and each lane's contacts per group."""
+    return (np.zeros((8, NUM_BODIES, lanes), dtype=np.float32),
+            np.zeros((18, NUM_JOINTS, lanes), dtype=np.float32),
+            np.zeros((NUM_BODIES * GROUP, 33, lanes), dtype=np.float32),
+            np.zeros((5, lanes), dtype=np.float32),
+            np.zeros(NUM_BODIES, dtype=np.int64), np.zeros((4, lanes), dtype=np.float32),
+            np.zeros((NUM_BODIES, lanes), dtype=np.int64))
+
+
+# sin/cos in float32 that LLVM can vectorise (libm's sinf/cosf are opaque calls, and without Intel's SVML
+# numba has no vector versions; the position iterations evaluate ~25 of them per walker per iteration).
+# Cephes' sinf/cosf: reduction by pi/4 in three parts (Cody-Waite), degree-7/8 minimax polynomials; within
+# 1-2 float32 ulps of the correctly rounded value for |x| < 8192, like libm's own (Box2D calls sinf/cosf).
+_FOPI32 = F32(4.0 / math.pi)
+_DP1_32 = F32(0.78515625)
+_DP2_32 = F32(2.4187564849853515625e-4)
+_DP3_32 = F32(3.77489497744594108e-8)
+_S0_32, _S1_32, _S2_32 = F32(-1.9515295891e-4), F32(8.3321608736e-3), F32(-1.6666654611e-1)
+_C0_32, _C1_32, _C2_32 = F32(2.443315711809948e-5), F32(-1.388731625493765e-3), F32(4.166664568298827e-2)
+
+
+@njit(cache=True, inline="always")
+def _sincos32(x):
+    """(sin x, cos x) of a float32, branch-free."""
+    ax = abs(x)
+    j = np.int32(ax * _FOPI32)
+    j = j + (j & np.int32(1))
+    y = np.float32(j)
+    r = ((ax - y * _DP1_32) - y * _DP2_32) - y * _DP3_32
+    z = r * r
+    ps = ((_S0_32 * z + _S1_32) * z + _S2_32) * z * r + r
+    pc = ((_C0_32 * z + _C1_32) * z + _C2_32) * z * z - _HALF * z + _ONE
+    q = j & np.int32(7)
+    odd = q == np.int32(2) or q == np.int32(6)  # the reduced argument sits a quarter turn off
+    sin_a = pc if odd else ps
+    cos_a = ps if odd else pc
+    sin_a = -sin_a if q >= np.int32(4) else sin_a
+    cos_a = -cos_a if (q == np.int32(2) or q == np.int32(4)) else cos_a
+    sin_a = -sin_a if x < _Z else sin_a
+    return sin_a, cos_a
+
+
+@njit(cache=True)
+def _trig(nl, body, k, trig):
+    """cos/sin of body k's angle per lane into trig rows 0, 1 (``b2Rot::Set``)."""
+    for l in range(nl):
+        si, co = _sincos32(body[B_A, k, l])
+        trig[0, l] = co
+        trig[1, l] = si
+
+
+@njit(cache=True, error_model="numpy")
+def _init_contacts(nl, body, con, ngrp, trig):
+    """``b2ContactSolver::InitializeVelocityConstraints`` (A static): world manifold, rB, masses, block K."""
+    for p in range(NUM_BODIES):
+        if ngrp[p] == 0:
+            continue
+        k = ISLAND_BODY_ORDER_NB[p]
+        mb = INV_MASS32[k]
+        ib = INV_I32[k]
+        lcx = LOCAL_CENTER32[k, 0]
+        lcy = LOCAL_CENTER32[k, 1]
+        _trig(nl, body, k, trig)
+        for q in range(ngrp[p]):
+            s = p * GROUP + q
+            for l in range(nl):
+                cx = body[B_CX, k, l]
+                cy = body[B_CY, k, l]
+                co = trig[0, l]
+                si = trig[1, l]
+                px = cx - (co * lcx - si * lcy)
+                py = cy - (si * lcx + co * lcy)
+                face_b = con[s, C_FACEB, l] != _Z
+                lnx = con[s, C_LNX, l]
+                lny = con[s, C_LNY, l]
+                lpx = con[s, C_LPX, l]
+                lpy = con[s, C_LPY, l]
+                nx = co * lnx - si * lny if face_b else lnx
+                ny = si * lnx + co * lny if face_b else lny
+                plx = co * lpx - si * lpy + px if face_b else lpx
+                ply = si * lpx + co * lpy + py if face_b else lpy
+                act = con[s, C_ACT, l] != _Z
+                two = con[s, C_PT2, l] != _Z
+                r1x, r1y = _contact_rb(con[s, C_P1X, l], con[s, C_P1Y, l], face_b, co, si, px, py, cx, cy,
+                                       nx, ny, plx, ply)
+                r2x, r2y = _contact_rb(con[s, C_P2X, l], con[s, C_P2Y, l], face_b, co, si, px, py, cx, cy,
+                                       nx, ny, plx, ply)
+                nx = -nx if face_b else nx
+                ny = -ny if face_b else ny
+                tx = ny
+                ty = -nx
+                rn1 = r1x * ny - r1y * nx
+                rn2 = r2x * ny - r2y * nx
+                k11 = mb + ib * rn1 * rn1
+                k22 = mb + ib * rn2 * rn2
+                k12 = mb + ib * rn1 * rn2
+                rt1 = r1x * ty - r1y * tx
+                rt2 = r2x * ty - r2y * tx
+                con[s, C_NM1, l] = _ONE / k11 if act else _Z
+                con[s, C_TM1, l] = _ONE / (mb + ib * rt1 * rt1) if act else _Z
+                con[s, C_R1X, l] = r1x if act else _Z
+                con[s, C_R1Y, l] = r1y if act else _Z
+                con[s, C_NX, l] = nx if act else _Z
+                con[s, C_NY, l] = ny if act else _Z
+                con[s, C_FR, l] = FRICTION32[k] if act else _Z
+                det = k11 * k22 - k12 * k12
+                # the two-point block solver only when K is well conditioned, else point 1 alone
+                block = act and two and k11 * k11 < _MAX_CONDITION32 * det
+                inv = _ONE / det if det != _Z else _Z
+                con[s, C_BLK, l] = _ONE if block else _Z
+                con[s, C_K11, l] = k11 if block else _Z
+                con[s, C_K12, l] = k12 if block else _Z
+                con[s, C_K22, l] = k22 if block else _Z
+                con[s, C_M11, l] = inv * k22 if block else _Z
+                con[s, C_M12, l] = -inv * k12 if block else _Z
+                con[s, C_M22, l] = inv * k11 if block else _Z
+                # point 2 takes part in the velocity solver only through the block solver (Box2D sets the
+                # velocity constraint's pointCount to 1 when K is ill conditioned)
+                con[s, C_NM2, l] = _ONE / k22 if block else _Z
+                con[s, C_TM2, l] = _ONE / (mb + ib * rt2 * rt2) if block else _Z
+                con[s, C_R2X, l] = r2x if block else _Z
+                con[s, C_R2Y, l] = r2y if block else _Z
+
+
+@njit(cache=True, inline="always")
+def _contact_rb(lx, ly, face_b, co, si, px, py, cx, cy, nx, ny, plx, ply):
+    """rB of one manifold point: the middle of the two surface points (``b2WorldManifold::Initialize``)
+    relative to the body's centre; faceB manifolds keep their points in the (static) A frame."""
+    clx = lx if face_b else co * lx - si * ly + px
+    cly = ly if face_b else si * lx + co * ly + py
+    dd = (clx - plx) * nx + (cly - ply) * ny
+    sax = clx - _RADIUS32 * nx if face_b else clx + (_RADIUS32 - dd) * nx
+    say = cly - _RADIUS32 * ny if face_b else cly + (_RADIUS32 - dd) * ny
+    sbx = clx + (_RADIUS32 - dd) * nx if face_b else clx - _RADIUS32 * nx
+    sby = cly + (_RADIUS32 - dd) * ny if face_b else cly - _RADIUS32 * ny
+    return _HALF * (sax + sbx) - cx, _HALF * (say + sby) - cy
+
+
+@njit(cache=True)
+def _warm_start_contacts(nl, body, con, ngrp):
+    """``b2ContactSolver::WarmStart`` (normal and tangent impulses of the velocity points)."""
+    for p in range(NUM_BODIES):
+        k = ISLAND_BODY_ORDER_NB[p]
+        mb = INV_MASS32[k]
+        ib = INV_I32[k]
+        for q in range(ngrp[p]):
+            s = p * GROUP + q
+            for l in range(nl):
+                nx = con[s, C_NX, l]
+                ny = con[s, C_NY, l]
+                tx = ny
+                ty = -nx
+                vx = body[B_VX, k, l]
+                vy = body[B_VY, k, l]
+                w = body[B_W, k, l]
+                for j in range(2):
+                    on = con[s, C_ACT, l] != _Z and (j == 0 or con[s, C_BLK, l] != _Z)
+                    ni = con[s, C_NI1 + j, l] if on else _Z
+                    ti = con[s, C_TI1 + j, l] if on else _Z
+                    pxx = ni * nx + ti * tx
+                    pyy = ni * ny + ti * ty
+                    w += ib * (con[s, C_R1X + 2 * j, l] * pyy - con[s, C_R1Y + 2 * j, l] * pxx)
+                    vx += mb * pxx
+                    vy += mb * pyy
+                body[B_VX, k, l] = vx
+                body[B_VY, k, l] = vy
+                body[B_W, k, l] = w
+
+
+@njit(cache=True, error_model="numpy")
+def _init_joints(nl, body, jnt, trig):
+    """``b2RevoluteJoint::InitVelocityConstraints`` (island order): rA, rB, K, limit states, warm start."""
+    for ji in range(NUM_JOINTS):
+        jn = ISLAND_JOINT_ORDER_NB[ji]
+        ka = JOINT_A_NB[jn]
+        kb = JOINT_B_NB[jn]
+        ma = INV_MASS32[ka]
+        mb = INV_MASS32[kb]
+        ia = INV_I32[ka]
+        ib = INV_I32[kb]
+        for l in range(nl):
+            sa, ca = _sincos32(body[B_A, ka, l])
+            sb, cb = _sincos32(body[B_A, kb, l])
+            rax = ca * J_LOCAL_A32[jn, 0] - sa * J_LOCAL_A32[jn, 1]
+            ray = sa * J_LOCAL_A32[jn, 0] + ca * J_LOCAL_A32[jn, 1]
+            rbx = cb * J_LOCAL_B32[jn, 0] - sb * J_LOCAL_B32[jn, 1]
+            rby = sb * J_LOCAL_B32[jn, 0] + cb * J_LOCAL_B32[jn, 1]
+            jnt[J_RAX, jn, l] = rax
+            jnt[J_RAY, jn, l] = ray
+            jnt[J_RBX, jn, l] = rbx
+            jnt[J_RBY, jn, l] = rby
+            jnt[J_K11, jn, l] = ma + mb + ray * ray * ia + rby * rby * ib
+            jnt[J_K12, jn, l] = -ray * rax * ia - rby * rbx * ib
+            jnt[J_K13, jn, l] = -ray * ia - rby * ib
+            jnt[J_K22, jn, l] = ma + mb + rax * rax * ia + rbx * rbx * ib
+            jnt[J_K23, jn, l] = rax * ia + rbx * ib
+            jnt[J_K33, jn, l] = ia + ib
+            # limit states (the limits are far apart, never e_equalLimits); the limit impulse restarts
+            # from 0 when the state changes
+            angle = body[B_A, kb, l] - body[B_A, ka, l] - J_REFERENCE32[jn]
+            if angle <= J_LOWER32[jn]:
+                if jnt[J_LOW, jn, l] == _Z:
+                    jnt[J_IZ, jn, l] = _Z
+                jnt[J_LOW, jn, l] = _ONE
+                jnt[J_UPP, jn, l] = _Z
+            elif angle >= J_UPPER32[jn]:
+                if jnt[J_UPP, jn, l] == _Z:
+                    jnt[J_IZ, jn, l] = _Z
+                jnt[J_LOW, jn, l] = _Z
+                jnt[J_UPP, jn, l] = _ONE
+            else:
+                jnt[J_LOW, jn, l] = _Z
+                jnt[J_UPP, jn, l] = _Z
+                jnt[J_IZ, jn, l] = _Z
+            pxx = jnt[J_IX, jn, l]
+            pyy = jnt[J_IY, jn, l]
+            turn = jnt[J_MI, jn, l] + jnt[J_IZ, jn, l]
+            body[B_VX, ka, l] -= ma * pxx
+            body[B_VY, ka, l] -= ma * pyy
+            body[B_W, ka, l] -= ia * (rax * pyy - ray * pxx + turn)
+            body[B_VX, kb, l] += mb * pxx
+            body[B_VY, kb, l] += mb * pyy
+            body[B_W, kb, l] += ib * (rbx * pyy - rby * pxx + turn)
+
+
+@njit(cache=True, error_model="numpy")
+def _joints_velocity(nl, body, jnt, lane):
+    """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
+    motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
+    for ji in range(NUM_JOINTS):
+        jn = ISLAND_JOINT_ORDER_NB[ji]
+        ka = JOINT_A_NB[jn]
+        kb = JOINT_B_NB[jn]
+        ma = INV_MASS32[ka]
+        mb = INV_MASS32[kb]
+        ia = INV_I32[ka]
+        ib = INV_I32[kb]
+        motor_mass = J_MOTOR_MASS32[jn]
+        for l in range(nl):
+            live = lane[L_LIVE_V, l] != _Z
+            vax = body[B_VX, ka, l]
+            vay = body[B_VY, ka, l]
+            wa = body[B_W, ka, l]
+            vbx = body[B_VX, kb, l]
+            vby = body[B_VY, kb, l]
+            wb = body[B_W, kb, l]
+            # motor (torque mode: the impulse is clamped to dt * maxMotorTorque)
+            old = jnt[J_MI, jn, l]
+            max_impulse = jnt[J_MAXI, jn, l]
+            new = old - motor_mass * (wb - wa - jnt[J_MS, jn, l])
+            new = min(max(new, -max_impulse), max_impulse)
+            new = new if live else old
+            jnt[J_MI, jn, l] = new
+            impulse = new - old
+            change = abs(impulse)
+            wa -= ia * impulse
+            wb += ib * impulse
+            rax = jnt[J_RAX, jn, l]
+            ray = jnt[J_RAY, jn, l]
+            rbx = jnt[J_RBX, jn, l]
+            rby = jnt[J_RBY, jn, l]
+            cd1x = vbx - wb * rby - vax + wa * ray
+            cd1y = vby + wb * rbx - vay - wa * rax
+            cd2 = wb - wa
+            k11 = jnt[J_K11, jn, l]
+            k12 = jnt[J_K12, jn, l]
+            k13 = jnt[J_K13, jn, l]
+            k22 = jnt[J_K22, jn, l]
+            k23 = jnt[J_K23, jn, l]
+            k33 = jnt[J_K33, jn, l]
+            lower = jnt[J_LOW, jn, l] != _Z
+            upper = jnt[J_UPP, jn, l] != _Z
+            # b2Mat33::Solve33(-Cdot)
+            bx = -cd1x
+            by = -cd1y
+            bz = -cd2
+            cx = k22 * k33 - k23 * k23
+            cy = k23 * k13 - k12 * k33
+            cz = k12 * k23 - k22 * k13
+            det = k11 * cx + k12 * cy + k13 * cz
+            det = _ONE / det if det != _Z else _Z
+            ix3 = det * (bx * cx + by * cy + bz * cz)
+            cx = by * k33 - bz * k23
+            cy = bz * k13 - bx * k33
+            cz = bx * k23 - by * k13
+            iy3 = det * (k11 * cx + k12 * cy + k13 * cz)
+            cx = k22 * bz - k23 * by
+            cy = k23 * bx - k12 * bz
+            cz = k12 * by - k22 * bx
+            iz3 = det * (k11 * cx + k12 * cy + k13 * cz)
+            jz = jnt[J_IZ, jn, l]
+            new_z = jz + iz3
+            # the limit would pull: solve the point constraint alone with the limit impulse removed
+            # (b2Mat33::Solve22 of -Cdot1 + impulse.z * (K13, K23)); the same Solve22 without that term is
+            # the point constraint of a joint at no limit
+            at_limit = lower or upper
+            clamp = (lower and new_z < _Z) or (upper and new_z > _Z)
+            jz_term = jz if clamp else _Z
+            rhsx = -cd1x + jz_term * k13
+            rhsy = -cd1y + jz_term * k23
+            d2 = k11 * k22 - k12 * k12
+            d2 = _ONE / d2 if d2 != _Z else _Z
+            rx = d2 * (k22 * rhsx - k12 * rhsy)
+            ry = d2 * (k11 * rhsy - k12 * rhsx)
+            use3 = at_limit and not clamp
+            ix = ix3 if use3 else rx
+            iy = iy3 if use3 else ry
+            iz = iz3 if use3 else (-jz if clamp else _Z)
+            ix = ix if live else _Z
+            iy = iy if live else _Z
+            iz = iz if live else _Z
+            jnt[J_IX, jn, l] += ix
+            jnt[J_IY, jn, l] += iy
+            jnt[J_IZ, jn, l] = jz + iz
+            change = max(change, abs(ix), abs(iy), abs(iz))
+            body[B_VX, ka, l] = vax - ma * ix
+            body[B_VY, ka, l] = vay - ma * iy
+            body[B_W, ka, l] = wa - ia * (rax * iy - ray * ix + iz)
+            body[B_VX, kb, l] = vbx + mb * ix
+            body[B_VY, kb, l] = vby + mb * iy
+            body[B_W, kb, l] = wb + ib * (rbx * iy - rby * ix + iz)
+            lane[L_CHANGE, l] = max(lane[L_CHANGE, l], change)
+
+
+@njit(cache=True, error_model="numpy")
+def _contacts_velocity(nl, body, con, ngrp, lane):
+    """One velocity iteration of the contacts (``b2ContactSolver::SolveVelocityConstraints``, A static):
+    friction of each point, then the normal impulse: one point alone, or two with the block solver."""
+    for p in range(NUM_BODIES):
+        k = ISLAND_BODY_ORDER_NB[p]
+        mb = INV_MASS32[k]
+        ib = INV_I32[k]
+        for q in range(ngrp[p]):
+            s = p * GROUP + q
+            for l in range(nl):
+                live = lane[L_LIVE_V, l] != _Z
+                vx = body[B_VX, k, l]
+                vy = body[B_VY, k, l]
+                w = body[B_W, k, l]
+                nx = con[s, C_NX, l]
+                ny = con[s, C_NY, l]
+                tx = ny
+                ty = -nx
+                friction = con[s, C_FR, l]
+                r1x = con[s, C_R1X, l]
+                r1y = con[s, C_R1Y, l]
+                r2x = con[s, C_R2X, l]
+                r2y = con[s, C_R2Y, l]
+                n1 = con[s, C_NI1, l]
+                n2 = con[s, C_NI2, l]
+                # friction, point 1 then point 2 (an absent point has zero mass and zero friction bound)
+                old = con[s, C_TI1, l]
+                vt = (vx - w * r1y) * tx + (vy + w * r1x) * ty
+                max_f = friction * n1
+                new = min(max(old + con[s, C_TM1, l] * (-vt), -max_f), max_f)
+                new = new if live else old
+                con[s, C_TI1, l] = new
+                lam = new - old
+                change = abs(lam)
+                pxx = lam * tx
+                pyy = lam * ty
+                vx += mb * pxx
+                vy += mb * pyy
+                w += ib * (r1x * pyy - r1y * pxx)
+                old = con[s, C_TI2, l]
+                vt = (vx - w * r2y) * tx + (vy + w * r2x) * ty
+                max_f = friction * n2
+                tm2 = con[s, C_TM2, l]
+                new = min(max(old + tm2 * (-vt), -max_f), max_f)
+                new = new if (live and tm2 != _Z) else old
+                con[s, C_TI2, l] = new
+                lam = new - old
+                change = max(change, abs(lam))
+                pxx = lam * tx
+                pyy = lam * ty
+                vx += mb * pxx
+                vy += mb * pyy
+                w += ib * (r2x * pyy - r2y * pxx)
+                # normal: one point
+                vn = (vx - w * r1y) * nx + (vy + w * r1x) * ny
+                s1 = max(n1 - con[s, C_NM1, l] * vn, _Z)
+                # normal: the two-point block solver (b2ContactSolver's four cases)
+                vn1 = vn
+                vn2 = (vx - w * r2y) * nx + (vy + w * r2x) * ny
+                k11 = con[s, C_K11, l]
+                k12 = con[s, C_K12, l]
+                k22 = con[s, C_K22, l]
+                bx = vn1 - (k11 * n1 + k12 * n2)
+                by = vn2 - (k12 * n1 + k22 * n2)
+                m11 = con[s, C_M11, l]
+                m12 = con[s, C_M12, l]
+                m22 = con[s, C_M22, l]
+                x1a = -(m11 * bx + m12 * by)
+                x2a = -(m12 * bx + m22 * by)
+                case1 = x1a >= _Z and x2a >= _Z
+                x1b = -con[s, C_NM1, l] * bx
+                case2 = x1b >= _Z and k12 * x1b + by >= _Z
+                x2c = -con[s, C_NM2, l] * by
+                case3 = x2c >= _Z and k12 * x2c + bx >= _Z
+                case4 = bx >= _Z and by >= _Z
+                b1 = x1a if case1 else (x1b if case2 else _Z)
+                b2 = x2a if case1 else (_Z if case2 else (x2c if case3 else _Z))
+                solved = case1 or case2 or case3 or case4
+                block = con[s, C_BLK, l] != _Z
+                new1 = (b1 if solved else n1) if block else s1
+                new2 = (b2 if solved else n2) if block else n2
+                new1 = new1 if live else n1
+                new2 = new2 if live else n2
+                d1 = new1 - n1
+                d2 = new2 - n2
+                con[s, C_NI1, l] = new1
+                con[s, C_NI2, l] = new2
+                change = max(change, abs(d1), abs(d2))
+                p1x = d1 * nx
+                p1y = d1 * ny
+                p2x = d2 * nx
+                p2y = d2 * ny
+                body[B_VX, k, l] = vx + mb * (p1x + p2x)
+                body[B_VY, k, l] = vy + mb * (p1y + p2y)
+                body[B_W, k, l] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
+                lane[L_CHANGE, l] = max(lane[L_CHANGE, l], change)
+
+
+@njit(cache=True, error_model="numpy")
+def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
+    """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
+    each manifold point moves its body along the normal; the iteration's smallest separation is kept."""
+    for p in range(NUM_BODIES):
+        k = ISLAND_BODY_ORDER_NB[p]
+        mb = INV_MASS32[k]
+        ib = INV_I32[k]
+        lcx = LOCAL_CENTER32[k, 0]
+        lcy = LOCAL_CENTER32[k, 1]
+        for q in range(ngrp[p]):
+            s = p * GROUP + q
+            for j in range(2):
+                _trig(nl, body, k, trig)  # the body moved since (b2PositionSolverManifold per point)
+                for l in range(nl):
+                    on = (lane[L_LIVE_P, l] != _Z and con[s, C_ACT, l] != _Z
+                          and (j == 0 or con[s, C_PT2, l] != _Z))
+                    cx = body[B_CX, k, l]
+                    cy = body[B_CY, k, l]
+                    co = trig[0, l]
+                    si = trig[1, l]
+                    px = cx - (co * lcx - si * lcy)
+                    py = cy - (si * lcx + co * lcy)
+                    face_b = con[s, C_FACEB, l] != _Z
+                    lnx = con[s, C_LNX, l]
+                    lny = con[s, C_LNY, l]
+                    lpx = con[s, C_LPX, l]
+                    lpy = con[s, C_LPY, l]
+                    lx = con[s, C_P1X + 2 * j, l]
+                    ly = con[s, C_P1Y + 2 * j, l]
+                    nx = co * lnx - si * lny if face_b else lnx
+                    ny = si * lnx + co * lny if face_b else lny
+                    plx = co * lpx - si * lpy + px if face_b else lpx
+                    ply = si * lpx + co * lpy + py if face_b else lpy
+                    clx = lx if face_b else co * lx - si * ly + px
+                    cly = ly if face_b else si * lx + co * ly + py
+                    sep = (clx - plx) * nx + (cly - ply) * ny - _TWO_RADIUS32
+                    nx = -nx if face_b else nx
+                    ny = -ny if face_b else ny
+                    rbx = clx - cx
+                    rby = cly - cy
+                    lane[L_MIN_SEP, l] = min(lane[L_MIN_SEP, l], sep) if on else lane[L_MIN_SEP, l]
+                    cc = min(max(baumgarte * (sep + _SLOP32), -_MAX_LINEAR32), _Z)
+                    rnb = rbx * ny - rby * nx
+                    kk = mb + ib * rnb * rnb
+                    impulse = -cc / kk if on else _Z
+                    pxx = impulse * nx
+                    pyy = impulse * ny
+                    body[B_CX, k, l] = cx + mb * pxx
+                    body[B_CY, k, l] = cy + mb * pyy
+                    body[B_A, k, l] += ib * (rbx * pyy - rby * pxx)
+
+
+@njit(cache=True, error_model="numpy")
+def _joints_position(nl, body, jnt, lane, trig):
+    """One position iteration of the joints (``b2RevoluteJoint::SolvePositionConstraints``: the limit's
+    angular correction, then the point constraint with a 2x2 solve); clears joints-ok where not solved."""
+    for ji in range(NUM_JOINTS):
+        jn = ISLAND_JOINT_ORDER_NB[ji]
+        ka = JOINT_A_NB[jn]
+        kb = JOINT_B_NB[jn]
+        ma = INV_MASS32[ka]
+        mb = INV_MASS32[kb]
+        ia = INV_I32[ka]
+        ib = INV_I32[kb]
+        motor_mass = J_MOTOR_MASS32[jn]
+        for l in range(nl):
+            live = lane[L_LIVE_P, l] != _Z
+            lower = jnt[J_LOW, jn, l] != _Z
+            upper = jnt[J_UPP, jn, l] != _Z
+            angle = body[B_A, kb, l] - body[B_A, ka, l] - J_REFERENCE32[jn]
+            c_low = angle - J_LOWER32[jn]
+            c_up = angle - J_UPPER32[jn]
+            err = -c_low if lower else (c_up if upper else _Z)
+            cc = (min(max(c_low + _ANGULAR_SLOP32, -_MAX_ANGULAR32), _Z) if lower
+                  else min(max(c_up - _ANGULAR_SLOP32, _Z), _MAX_ANGULAR32))
+            impulse = -motor_mass * cc if (live and (lower or upper)) else _Z
+            body[B_A, ka, l] -= ia * impulse
+            body[B_A, kb, l] += ib * impulse
+            lane[L_JOINTS_OK, l] = lane[L_JOINTS_OK, l] if err <= _ANGULAR_SLOP32 else _Z
+        for l in range(nl):
+            live = lane[L_LIVE_P, l] != _Z
+            sa, ca = _sincos32(body[B_A, ka, l])
+            sb, cb = _sincos32(body[B_A, kb, l])
+            rax = ca * J_LOCAL_A32[jn, 0] - sa * J_LOCAL_A32[jn, 1]
+            ray = sa * J_LOCAL_A32[jn, 0] + ca * J_LOCAL_A32[jn, 1]
+            rbx = cb * J_LOCAL_B32[jn, 0] - sb * J_LOCAL_B32[jn, 1]
+            rby = sb * J_LOCAL_B32[jn, 0] + cb * J_LOCAL_B32[jn, 1]
+            cx = body[B_CX, kb, l] + rbx - body[B_CX, ka, l] - rax
+            cy = body[B_CY, kb, l] + rby - body[B_CY, ka, l] - ray
+            position_error = math.sqrt(cx * cx + cy * cy)
+            k11 = ma + mb + ia * ray * ray + ib * rby * rby
+            k12 = -ia * rax * ray - ib * rbx * rby
+            k22 = ma + mb + ia * rax * rax + ib * rbx * rbx
             det = k11 * k22 - k12 * k12
-            if det != 0.0:
-                det = 1.0 / det
-            vc[ci, 12] = det * k22
-            vc[ci, 13] = -det * k12
-            vc[ci, 14] = -det * k12
-            vc[ci, 15] = det * k11
-        else:
-            vc[ci, 11] = 1
-
-
-@njit(cache=True, inline="always")
-def _solve_joint_velocity(jn, v, w, j_imp, j_motor_imp, j_limit, motor_speed, max_torque, jc):
-    ka = JOINT_A_NB[jn]
-    kb = JOINT_B_NB[jn]
-    ma = BODY_INV_MASS_NB[ka]
-    mb = BODY_INV_MASS_NB[kb]
-    ia = BODY_INV_I_NB[ka]
-    ib = BODY_INV_I_NB[kb]
-    vax, vay, wa = v[ka, 0], v[ka, 1], w[ka]
-    vbx, vby, wb = v[kb, 0], v[kb, 1], w[kb]
-    limit = j_limit[jn]
-    change = 0.0
-    if limit != 3:  # motor
-        cdot = wb - wa - motor_speed[jn]
-        impulse = -jc[jn, 13] * cdot
-        old = j_motor_imp[jn]
-        max_impulse = DT * max_torque[jn]
-        new = old + impulse
-        if new < -max_impulse:
-            new = -max_impulse
-        elif new > max_impulse:
-            new = max_impulse
-        j_motor_imp[jn] = new
-        impulse = new - old
-        change = abs(impulse)
-        wa -= ia * impulse
-        wb += ib * impulse
-    rax, ray, rbx, rby = jc[jn, 0], jc[jn, 1], jc[jn, 2], jc[jn, 3]
-    cd1x = vbx - wb * rby - vax + wa * ray
-    cd1y = vby + wb * rbx - vay - wa * rax
-    if limit != 0:
-        cd2 = wb - wa
-        # Solve33(-Cdot)
-        exx, exy, exz = jc[jn, 4], jc[jn, 5], jc[jn, 6]
-        eyx, eyy, eyz = jc[jn, 7], jc[jn, 8], jc[jn, 9]
-        ezx, ezy, ezz = jc[jn, 10], jc[jn, 11], jc[jn, 12]
-        bx, by, bz = -cd1x, -cd1y, -cd2
-        # cross(ey, ez)
-        cx = eyy * ezz - eyz * ezy
-        cy = eyz * ezx - eyx * ezz
-        cz = eyx * ezy - eyy * ezx
-        det = exx * cx + exy * cy + exz * cz
-        if det != 0.0:
-            det = 1.0 / det
-        ix = det * (bx * cx + by * cy + bz * cz)
-        # cross(b, ez)
-        cx = by * ezz - bz * ezy
-        cy = bz * ezx - bx * ezz
-        cz = bx * ezy - by * ezx
-        iy = det * (exx * cx + exy * cy + exz * cz)
-        # cross(ey, b)
-        cx = eyy * bz - eyz * by
-        cy = eyz * bx - eyx * bz
-        cz = eyx * by - eyy * bx
-        iz = det * (exx * cx + exy * cy + exz * cz)
-        if limit == 3:
-            j_imp[jn, 0] += ix
-            j_imp[jn, 1] += iy
-            j_imp[jn, 2] += iz
-        else:
-            new = j_imp[jn, 2] + iz
-            if (limit == 1 and new < 0.0) or (limit == 2 and new > 0.0):
-                rhsx = -cd1x + j_imp[jn, 2] * ezx
-                rhsy = -cd1y + j_imp[jn, 2] * ezy
-                a11, a12, a21, a22 = exx, eyx, exy, eyy
-                d2 = a11 * a22 - a12 * a21
-                if d2 != 0.0:
-                    d2 = 1.0 / d2
-                rx = d2 * (a22 * rhsx - a12 * rhsy)
-                ry = d2 * (a11 * rhsy - a21 * rhsx)
-                ix = rx
-                iy = ry
-                iz = -j_imp[jn, 2]
-                j_imp[jn, 0] += rx
-                j_imp[jn, 1] += ry
-                j_imp[jn, 2] = 0.0
-            else:
-                j_imp[jn, 0] += ix
-                j_imp[jn, 1] += iy
-                j_imp[jn, 2] += iz
-        change = max(change, abs(ix), abs(iy), abs(iz))
-        vax -= ma * ix
-        vay -= ma * iy
-        wa -= ia * (rax * iy - ray * ix + iz)
-        vbx += mb * ix
-        vby += mb * iy
-        wb += ib * (rbx * iy - rby * ix + iz)
-    else:
-        a11, a12, a21, a22 = jc[jn, 4], jc[jn, 7], jc[jn, 5], jc[jn, 8]
-        d2 = a11 * a22 - a12 * a21
-        if d2 != 0.0:
-            d2 = 1.0 / d2
-        ix = d2 * (a22 * -cd1x - a12 * -cd1y)
-        iy = d2 * (a11 * -cd1y - a21 * -cd1x)
-        j_imp[jn, 0] += ix
-        j_imp[jn, 1] += iy
-        change = max(change, abs(ix), abs(iy))
-        vax -= ma * ix
-        vay -= ma * iy
-        wa -= ia * (rax * iy - ray * ix)
-        vbx += mb * ix
-        vby += mb * iy
-        wb += ib * (rbx * iy - rby * ix)
-    v[ka, 0] = vax
-    v[ka, 1] = vay
-    w[ka] = wa
-    v[kb, 0] = vbx
-    v[kb, 1] = vby
-    w[kb] = wb
-    return change
-
-
-@njit(cache=True, inline="always")
-def _solve_contact_velocity(ci, cts, vc, timp, v, w):
-    k = int(cts[ci, _C_BODY])
-    mb = BODY_INV_MASS_NB[k]
-    ib = BODY_INV_I_NB[k]
-    vx, vy, wb = v[k, 0], v[k, 1], w[k]
-    nx = vc[ci, 0]
-    ny = vc[ci, 1]
-    tx, ty = ny, -nx
-    friction = vc[ci, 10]
-    npts = int(vc[ci, 11])  # the velocity point count (1 when a 2-point block is ill-conditioned)
-    change = 0.0
-    # friction first
-    for j in range(npts):
-        rbx = vc[ci, 2 + 2 * j]
-        rby = vc[ci, 3 + 2 * j]
-        dvx = vx - wb * rby
-        dvy = vy + wb * rbx
-        vt = dvx * tx + dvy * ty
-        lam = vc[ci, 8 + j] * (-vt)
-        max_f = friction * cts[ci, _C_NI0 + j]
-        new = timp[ci, j] + lam
-        if new < -max_f:
-            new = -max_f
-        elif new > max_f:
-            new = max_f
-        lam = new - timp[ci, j]
-        timp[ci, j] = new
-        change = max(change, abs(lam))
-        pxx = lam * tx
-        pyy = lam * ty
-        vx += mb * pxx
-        vy += mb * pyy
-        wb += ib * (rbx * pyy - rby * pxx)
-    if npts == 1:
-        for j in range(npts):
-            rbx = vc[ci, 2 + 2 * j]
-            rby = vc[ci, 3 + 2 * j]
-            dvx = vx - wb * rby
-            dvy = vy + wb * rbx
-            vn = dvx * nx + dvy * ny
-            lam = -vc[ci, 6 + j] * vn
-            new = cts[ci, _C_NI0 + j] + lam
-            if new < 0.0:
-                new = 0.0
-            lam = new - cts[ci, _C_NI0 + j]
-            cts[ci, _C_NI0 + j] = new
-            change = max(change, abs(lam))
-            pxx = lam * nx
-            pyy = lam * ny
-            vx += mb * pxx
-            vy += mb * pyy
-            wb += ib * (rbx * pyy - rby * pxx)
-    else:  # the block solver for two points
-        r1x, r1y = vc[ci, 2], vc[ci, 3]
-        r2x, r2y = vc[ci, 4], vc[ci, 5]
-        ax = cts[ci, _C_NI0]
-        ay = cts[ci, _C_NI1]
-        vn1 = (vx - wb * r1y) * nx + (vy + wb * r1x) * ny
-        vn2 = (vx - wb * r2y) * nx + (vy + wb * r2x) * ny
-        k11, k12, k22 = vc[ci, 16], vc[ci, 17], vc[ci, 18]
-        bx = vn1 - (k11 * ax + k12 * ay)
-        by = vn2 - (k12 * ax + k22 * ay)
-        m11, m21, m12, m22 = vc[ci, 12], vc[ci, 13], vc[ci, 14], vc[ci, 15]
-        solved = False
-        # case 1: both points active
-        xx = -(m11 * bx + m12 * by)
-        xy = -(m21 * bx + m22 * by)
-        if xx >= 0.0 and xy >= 0.0:
-            solved = True
-        if not solved:  # case 2: point 1 only
-            xx = -vc[ci, 6] * bx
-            xy = 0.0
-            vn2 = k12 * xx + by
-            if xx >= 0.0 and vn2 >= 0.0:
-                solved = True
-        if not solved:  # case 3: point 2 only
-            xx = 0.0
-            xy = -vc[ci, 7] * by
-            vn1 = k12 * xy + bx
-            if xy >= 0.0 and vn1 >= 0.0:
-                solved = True
-        if not solved:  # case 4: none
-            xx = 0.0
-            xy = 0.0
-            if bx >= 0.0 and by >= 0.0:
-                solved = True
-        if solved:
-            dx = xx - ax
-            dy = xy - ay
-            change = max(change, abs(dx), abs(dy))
-            p1x, p1y = dx * nx, dx * ny
-            p2x, p2y = dy * nx, dy * ny
-            vx += mb * (p1x + p2x)
-            vy += mb * (p1y + p2y)
-            wb += ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
-            cts[ci, _C_NI0] = xx
-            cts[ci, _C_NI1] = xy
-    v[k, 0] = vx
-    v[k, 1] = vy
-    w[k] = wb
-    return change
+            det = _ONE / det if det != _Z else _Z
+            ix = -det * (k22 * cx - k12 * cy)
+            iy = -det * (k11 * cy - k12 * cx)
+            ix = ix if live else _Z
+            iy = iy if live else _Z
+            body[B_CX, ka, l] -= ma * ix
+            body[B_CY, ka, l] -= ma * iy
+            body[B_A, ka, l] -= ia * (rax * iy - ray * ix)
+            body[B_CX, kb, l] += mb * ix
+            body[B_CY, kb, l] += mb * iy
+            body[B_A, kb, l] += ib * (rbx * iy - rby * ix)
+            lane[L_JOINTS_OK, l] = lane[L_JOINTS_OK, l] if position_error <= _SLOP32 else _Z
 
 
 @njit(cache=True)
-def _solve_contact_positions(cts, ci0, ci1, c, a, baumgarte, ok_sep):
-    min_sep = 0.0
-    for ci in range(ci0, ci1):
-        k = int(cts[ci, _C_BODY])
-        mb = BODY_INV_MASS_NB[k]
-        ib = BODY_INV_I_NB[k]
-        npts = int(cts[ci, _C_NPTS])
-        for j in range(npts):
-            px, py, pc, ps = _body_transform(c, a, k)
-            lx = cts[ci, _C_P0 + 2 * j]
-            ly = cts[ci, _C_P0 + 2 * j + 1]
-            if cts[ci, _C_TYPE] == 0.0:
-                nx, ny = cts[ci, _C_LN], cts[ci, _C_LN + 1]
-                plx, ply = cts[ci, _C_LP], cts[ci, _C_LP + 1]
-                clx = pc * lx - ps * ly + px
-                cly = ps * lx + pc * ly + py
-                sep = (clx - plx) * nx + (cly - ply) * ny - 2.0 * POLYGON_RADIUS
-            else:
-                lnx, lny = cts[ci, _C_LN], cts[ci, _C_LN + 1]
-                nx = pc * lnx - ps * lny
-                ny = ps * lnx + pc * lny
-                plx = pc * cts[ci, _C_LP] - ps * cts[ci, _C_LP + 1] + px
-                ply = ps * cts[ci, _C_LP] + pc * cts[ci, _C_LP + 1] + py
-                clx, cly = lx, ly
-                sep = (clx - plx) * nx + (cly - ply) * ny - 2.0 * POLYGON_RADIUS
-                nx, ny = -nx, -ny
-            rbx = clx - c[k, 0]
-            rby = cly - c[k, 1]
-            if sep < min_sep:
-                min_sep = sep
-            cc = baumgarte * (sep + LINEAR_SLOP)
-            if cc < -MAX_LINEAR_CORRECTION:
-                cc = -MAX_LINEAR_CORRECTION
-            elif cc > 0.0:
-                cc = 0.0
-            rnb = rbx * ny - rby * nx
-            kk = mb + ib * rnb * rnb
-            impulse = -cc / kk if kk > 0.0 else 0.0
-            pxx = impulse * nx
-            pyy = impulse * ny
-            c[k, 0] += mb * pxx
-            c[k, 1] += mb * pyy
-            a[k] += ib * (rbx * pyy - rby * pxx)
-    return min_sep >= ok_sep
+def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, with_joints):
+    """``velocity_iterations`` x (joints, then contacts); with ``vel_tol`` > 0 a lane stops once no impulse
+    changed by more than it (with 0 a lane stops only at an exact fixed point, where further iterations
+    change nothing)."""
+    for l in range(nl):
+        lane[L_LIVE_V, l] = _ONE
+    tol = F32(vel_tol)
+    for _ in range(vel_iters):
+        for l in range(nl):
+            lane[L_CHANGE, l] = _Z
+        if with_joints:
+            _joints_velocity(nl, body, jnt, lane)
+        _contacts_velocity(nl, body, con, ngrp, lane)
+        any_live = False
+        for l in range(nl):
+            if lane[L_LIVE_V, l] != _Z and lane[L_CHANGE, l] <= tol:
+                lane[L_LIVE_V, l] = _Z
+            any_live = any_live or lane[L_LIVE_V, l] != _Z
+        if not any_live:
+            break
 
 
 @njit(cache=True)
-def _solve_joint_position(jn, c, a, j_limit):
-    ka = JOINT_A_NB[jn]
-    kb = JOINT_B_NB[jn]
-    ma = BODY_INV_MASS_NB[ka]
-    mb = BODY_INV_MASS_NB[kb]
-    ia = BODY_INV_I_NB[ka]
-    ib = BODY_INV_I_NB[kb]
-    angular_error = 0.0
-    limit = j_limit[jn]
-    if limit != 0:
-        angle = a[kb] - a[ka] - JOINT_REFERENCE_NB[jn]
-        impulse = 0.0
-        motor_mass = 1.0 / (ia + ib)
-        if limit == 3:
-            cc = angle - JOINT_LOWER_NB[jn]
-            cc = min(max(cc, -MAX_ANGULAR_CORRECTION), MAX_ANGULAR_CORRECTION)
-            impulse = -motor_mass * cc
-            angular_error = abs(cc)
-        elif limit == 1:
-            cc = angle - JOINT_LOWER_NB[jn]
-            angular_error = -cc
-            cc = min(max(cc + ANGULAR_SLOP, -MAX_ANGULAR_CORRECTION), 0.0)
-            impulse = -motor_mass * cc
-        else:
-            cc = angle - JOINT_UPPER_NB[jn]
-            angular_error = cc
-            cc = min(max(cc - ANGULAR_SLOP, 0.0), MAX_ANGULAR_CORRECTION)
-            impulse = -motor_mass * cc
-        a[ka] -= ia * impulse
-        a[kb] += ib * impulse
-    ca, sa = math.cos(a[ka]), math.sin(a[ka])
-    cb, sb = math.cos(a[kb]), math.sin(a[kb])
-    lax = JOINT_ANCHOR_A_NB[jn, 0] - BODY_LOCAL_CENTER_NB[ka, 0]
-    lay = JOINT_ANCHOR_A_NB[jn, 1] - BODY_LOCAL_CENTER_NB[ka, 1]
-    lbx = JOINT_ANCHOR_B_NB[jn, 0] - BODY_LOCAL_CENTER_NB[kb, 0]
-    lby = JOINT_ANCHOR_B_NB[jn, 1] - BODY_LOCAL_CENTER_NB[kb, 1]
-    rax = ca * lax - sa * lay
-    ray = sa * lax + ca * lay
-    rbx = cb * lbx - sb * lby
-    rby = sb * lbx + cb * lby
-    cx = c[kb, 0] + rbx - c[ka, 0] - rax
-    cy = c[kb, 1] + rby - c[ka, 1] - ray
-    position_error = math.sqrt(cx * cx + cy * cy)
-    k11 = ma + mb + ia * ray * ray + ib * rby * rby
-    k21 = -ia * rax * ray - ib * rbx * rby
-    k12 = k21
-    k22 = ma + mb + ia * rax * rax + ib * rbx * rbx
-    det = k11 * k22 - k12 * k21
-    if det != 0.0:
-        det = 1.0 / det
-    ix = -det * (k22 * cx - k12 * cy)
-    iy = -det * (k11 * cy - k21 * cx)
-    c[ka, 0] -= ma * ix
-    c[ka, 1] -= ma * iy
-    a[ka] -= ia * (rax * iy - ray * ix)
-    c[kb, 0] += mb * ix
-    c[kb, 1] += mb * iy
-    a[kb] += ib * (rbx * iy - rby * ix)
-    return position_error <= LINEAR_SLOP and angular_error <= ANGULAR_SLOP
+def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol):
+    """``b2Island::Solve`` for ``nl`` walkers in lockstep: integrate velocities (gravity, the reset's push),
+    initialise and warm start contacts and joints, the velocity iterations, integrate positions (Box2D's
+    per-step translation and rotation clamps), the position iterations with each walker's early exit."""
+    fx = _DT32 * (INV_MASS32[0] * F32(force_x))
+    for k in range(NUM_BODIES):
+        for l in range(nl):
+            body[B_VY, k, l] += _DT32 * _GRAVITY32
+    for l in range(nl):
+        body[B_VX, 0, l] += fx
+    _init_contacts(nl, body, con, ngrp, trig)
+    _warm_start_contacts(nl, body, con, ngrp)
+    _init_joints(nl, body, jnt, trig)
+    _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, True)
+    _integrate_positions(nl, body, _DT32)
+    _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True)
+
+
+@njit(cache=True)
+def _integrate_positions(nl, body, h):
+    for k in range(NUM_BODIES):
+        for l in range(nl):
+            _integrate_body(body, k, l, h)
+
+
+@njit(cache=True, inline="always")
+def _integrate_body(body, k, l, h):
+    """Positions from velocities over ``h`` with Box2D's per-step clamps (2 m, pi/2), which scale the
+    velocities too."""
+    vx = body[B_VX, k, l]
+    vy = body[B_VY, k, l]
+    w = body[B_W, k, l]
+    tx = h * vx
+    ty = h * vy
+    t2 = tx * tx + ty * ty
+    if t2 > _MAX_TRANSLATION2_32:
+        ratio = _MAX_TRANSLATION32 / math.sqrt(t2)
+        vx *= ratio
+        vy *= ratio
+    rot = h * w
+    if rot * rot > _MAX_ROTATION2_32:
+        w *= _MAX_ROTATION32 / abs(rot)
+    body[B_VX, k, l] = vx
+    body[B_VY, k, l] = vy
+    body[B_W, k, l] = w
+    body[B_CX, k, l] += h * vx
+    body[B_CY, k, l] += h * vy
+    body[B_A, k, l] += h * w
+
+
+@njit(cache=True)
+def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints):
+    """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
+    whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island."""
+    for l in range(nl):
+        lane[L_LIVE_P, l] = _ONE
+    for _ in range(pos_iters):
+        for l in range(nl):
+            lane[L_MIN_SEP, l] = _Z
+            lane[L_JOINTS_OK, l] = _ONE
+        _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte)
+        if with_joints:
+            _joints_position(nl, body, jnt, lane, trig)
+        any_live = False
+        for l in range(nl):
+            if lane[L_LIVE_P, l] != _Z and lane[L_MIN_SEP, l] >= ok_sep and lane[L_JOINTS_OK, l] != _Z:
+                lane[L_LIVE_P, l] = _Z
+            any_live = any_live or lane[L_LIVE_P, l] != _Z
+        if not any_live:
+            break
 
 
 # ---------------------------------------------------------------------- one step of one walker
@@ -1904,17 +2120,116 @@ def _reset_walker(b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags
 
 
 @njit(cache=True)
-def _step_walker(b, action, force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping,
-                 obs, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, vel_iters, pos_iters,
-                 new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol):
-    """Advance walker ``b`` by one control step; writes ``obs[b]``; returns (reward, terminated, finished).
+def _pack_bodies(l, b, c, a, v, w, body):
+    for k in range(NUM_BODIES):
+        body[B_CX, k, l] = c[b, k, 0]
+        body[B_CY, k, l] = c[b, k, 1]
+        body[B_A, k, l] = a[b, k]
+        body[B_VX, k, l] = v[b, k, 0]
+        body[B_VY, k, l] = v[b, k, 1]
+        body[B_W, k, l] = w[b, k]
 
-    ``flags[b]``: 0 ground contact of lower leg (-1), 1 of lower leg (+1), 2 game over (hull contact).
-    """
-    cb = c[b]
-    ab = a[b]
-    # b2ContactManager::Collide: manifolds from the positions the last step left, impulses carried over
-    n_new = _collide_walker(cb, ab, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts,
+
+@njit(cache=True)
+def _pack_contact(s, l, cts_b, timp_b, ci, con, warm):
+    """Contact slot ``ci`` of a walker into solver slot ``s`` of lane ``l`` (impulses kept when ``warm``)."""
+    for r in range(33):
+        con[s, r, l] = 0.0
+    con[s, C_ACT, l] = 1.0
+    con[s, C_FACEB, l] = cts_b[ci, _C_TYPE]
+    con[s, C_LNX, l] = cts_b[ci, _C_LN]
+    con[s, C_LNY, l] = cts_b[ci, _C_LN + 1]
+    con[s, C_LPX, l] = cts_b[ci, _C_LP]
+    con[s, C_LPY, l] = cts_b[ci, _C_LP + 1]
+    con[s, C_P1X, l] = cts_b[ci, _C_P0]
+    con[s, C_P1Y, l] = cts_b[ci, _C_P0 + 1]
+    con[s, C_P2X, l] = cts_b[ci, _C_P1]
+    con[s, C_P2Y, l] = cts_b[ci, _C_P1 + 1]
+    con[s, C_PT2, l] = 1.0 if cts_b[ci, _C_NPTS] == 2.0 else 0.0
+    if warm:
+        con[s, C_NI1, l] = cts_b[ci, _C_NI0]
+        con[s, C_NI2, l] = cts_b[ci, _C_NI1]
+        con[s, C_TI1, l] = timp_b[ci, 0]
+        con[s, C_TI2, l] = timp_b[ci, 1]
+
+
+@njit(cache=True)
+def _pack_lane(l, b, action, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
+    """Walker ``b``'s state (bodies, joints with this step's motor settings, contacts grouped by body) into
+    lane ``l`` of the lockstep solver."""
+    body, jnt, con, lane, ngrp, trig, gcount = ws
+    _pack_bodies(l, b, c, a, v, w, body)
+    for jn in range(NUM_JOINTS):
+        jnt[J_IX, jn, l] = j_imp[b, jn, 0]
+        jnt[J_IY, jn, l] = j_imp[b, jn, 1]
+        jnt[J_IZ, jn, l] = j_imp[b, jn, 2]
+        jnt[J_MI, jn, l] = j_motor[b, jn]
+        # the reference's torque mode: motorSpeed = speed * sign(a), maxMotorTorque = torque * clip(|a|, 0, 1)
+        act = action[jn]
+        sgn = 1.0 if act > 0.0 else (-1.0 if act < 0.0 else 0.0)
+        jnt[J_MS, jn, l] = JOINT_SPEED_NB[jn] * sgn
+        mag = min(abs(act), 1.0)
+        jnt[J_MAXI, jn, l] = _DT32 * np.float32(MOTORS_TORQUE * mag)
+        jnt[J_LOW, jn, l] = 1.0 if j_limit[b, jn] == 1 else 0.0
+        jnt[J_UPP, jn, l] = 1.0 if j_limit[b, jn] == 2 else 0.0
+    for p in range(NUM_BODIES):
+        gcount[p, l] = 0
+    for ci in range(ncts[b]):
+        p = BODY_GROUP[int(cts[b, ci, _C_BODY])]
+        _pack_contact(p * GROUP + gcount[p, l], l, cts[b], timp[b], ci, con, True)
+        gcount[p, l] += 1
+
+
+@njit(cache=True)
+def _close_groups(nl, ws):
+    """Group sizes = the most contacts any lane has on that body; the other lanes' extra slots inactive."""
+    body, jnt, con, lane, ngrp, trig, gcount = ws
+    for p in range(NUM_BODIES):
+        n = 0
+        for l in range(nl):
+            n = max(n, gcount[p, l])
+        ngrp[p] = n
+        for l in range(nl):
+            for q in range(gcount[p, l], n):
+                for r in range(33):
+                    con[p * GROUP + q, r, l] = 0.0
+
+
+@njit(cache=True)
+def _unpack_lane(l, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
+    """Lane ``l`` back into walker ``b``'s rows (``b2ContactSolver::StoreImpulses`` for the contacts)."""
+    body, jnt, con, lane, ngrp, trig, gcount = ws
+    for k in range(NUM_BODIES):
+        c[b, k, 0] = body[B_CX, k, l]
+        c[b, k, 1] = body[B_CY, k, l]
+        a[b, k] = body[B_A, k, l]
+        v[b, k, 0] = body[B_VX, k, l]
+        v[b, k, 1] = body[B_VY, k, l]
+        w[b, k] = body[B_W, k, l]
+    for jn in range(NUM_JOINTS):
+        j_imp[b, jn, 0] = jnt[J_IX, jn, l]
+        j_imp[b, jn, 1] = jnt[J_IY, jn, l]
+        j_imp[b, jn, 2] = jnt[J_IZ, jn, l]
+        j_motor[b, jn] = jnt[J_MI, jn, l]
+        j_limit[b, jn] = 1 if jnt[J_LOW, jn, l] != 0.0 else (2 if jnt[J_UPP, jn, l] != 0.0 else 0)
+    for p in range(NUM_BODIES):
+        gcount[p, l] = 0
+    for ci in range(ncts[b]):
+        p = BODY_GROUP[int(cts[b, ci, _C_BODY])]
+        s = p * GROUP + gcount[p, l]
+        gcount[p, l] += 1
+        cts[b, ci, _C_NI0] = con[s, C_NI1, l]
+        cts[b, ci, _C_NI1] = con[s, C_NI2, l]
+        timp[b, ci, 0] = con[s, C_TI1, l]
+        timp[b, ci, 1] = con[s, C_TI2, l]
+
+
+@njit(cache=True)
+def _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width,
+                  new_cts, new_timp, scratch, ids, out):
+    """``b2ContactManager::Collide`` for walker ``b``: manifolds from the positions the last step left,
+    impulses carried over by feature key, begin/end contact events."""
+    n_new = _collide_walker(c[b], a[b], fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts,
                             scratch, ids, out)
     n_old = ncts[b]
     old = cts[b]
@@ -1927,27 +2242,20 @@ def _step_walker(b, action, force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, t
         told[ci, 0] = new_timp[ci, 0]
         told[ci, 1] = new_timp[ci, 1]
     ncts[b] = n_new
-    # motors in torque mode
-    for jn in range(NUM_JOINTS):
-        act = action[jn]
-        sgn = 1.0 if act > 0.0 else (-1.0 if act < 0.0 else 0.0)
-        motor_speed[jn] = JOINT_SPEED_NB[jn] * sgn
-        mag = abs(act)
-        max_torque[jn] = MOTORS_TORQUE * (1.0 if mag > 1.0 else mag)
-    c0, a0, alpha0, wv, counts, dis, saved = toi
-    for k in range(NUM_BODIES):
-        c0[k, 0] = cb[k, 0]
-        c0[k, 1] = cb[k, 1]
-        a0[k] = ab[k]
-    _solve(cb, ab, v[b], w[b], force_x, old, n_new, told, j_imp[b], j_motor[b], j_limit[b], motor_speed,
-           max_torque, vel_iters, pos_iters, vc, jc, vel_tol)
-    if use_toi:
-        _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
-                   cell_first, max_width, vel_iters, vc, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
-                   saved, vel_tol)
-    # lidar, observation, reward
+
+
+@njit(cache=True)
+def _observe(b, action, c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
+             max_width, fractions, trees):
+    """The end of the reference's ``_step`` for walker ``b`` once its bodies are final: lidar, the 24-number
+    observation ``obs[b]``, the reward, termination. Returns (reward, terminated, finished).
+
+    ``flags[b]``: 0 ground contact of lower leg (-1), 1 of lower leg (+1), 2 game over (hull contact).
+    """
+    cb = c[b]
+    ab = a[b]
     hx, hy, hc, hs = _body_transform(cb, ab, 0)
-    _lidar(hx, hy, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
+    _lidar_rule(b, hx, hy, trees, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
     ob = obs[b]
     vb = v[b]
     wb = w[b]
@@ -1988,20 +2296,65 @@ def _step_walker(b, action, force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, t
 
 
 @njit(cache=True)
-def _alloc_scratch():
+def _alloc_scratch(lanes):
+    """Per-thread scratch: collision buffers, the lockstep solver's arrays for ``lanes`` walkers and a
+    one-lane set for the time-of-impact sub-steps, each lane's pose at the start of the step."""
     new_cts = np.zeros((MAX_CONTACTS, CONTACT_WIDTH))
     new_timp = np.zeros((MAX_CONTACTS, 2))
     scratch = np.zeros((22, 2))
     ids = np.zeros((6, 4), dtype=np.int64)
     out = np.zeros(CONTACT_WIDTH)
-    vc = np.zeros((MAX_CONTACTS, 19))
-    jc = np.zeros((NUM_JOINTS, 14))
-    motor_speed = np.zeros(NUM_JOINTS)
-    max_torque = np.zeros(NUM_JOINTS)
     fractions = np.zeros(NUM_LIDAR)
-    toi = (np.zeros((NUM_BODIES, 2)), np.zeros(NUM_BODIES), np.zeros(NUM_BODIES), np.zeros((8, 2)),
-           np.zeros(NUM_BODIES, dtype=np.int64), np.zeros((16, 2), dtype=np.int64), np.zeros((MAX_CONTACTS, 4)))
-    return new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi
+    toi = (np.zeros(NUM_BODIES), np.zeros((8, 2)), np.zeros(NUM_BODIES, dtype=np.int64),
+           np.zeros((16, 2), dtype=np.int64))
+    start = (np.zeros((lanes, NUM_BODIES, 2)), np.zeros((lanes, NUM_BODIES)))
+    return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1))
+
+
+@njit(cache=True)
+def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_iters, use_toi, vel_tol, rewards,
+                terminated, finished, scr, trees):
+    """One control step of walkers ``walkers[:nl]`` (at most the scratch's lane count): per walker the
+    collision phase, then the lockstep ``b2Island::Solve`` of all of them, then per walker continuous
+    collision, lidar, observation and reward. ``actions``, ``rewards``... are indexed by walker."""
+    c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = state
+    fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
+    new_cts, new_timp, scratch, ids, out, fractions, toi, start, ws, ws1 = scr
+    c0s, a0s = start
+    for l in range(nl):
+        b = walkers[l]
+        _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb, cell_first,
+                      max_width, new_cts, new_timp, scratch, ids, out)
+        for k in range(NUM_BODIES):
+            c0s[l, k, 0] = c[b, k, 0]
+            c0s[l, k, 1] = c[b, k, 1]
+            a0s[l, k] = a[b, k]
+        _pack_lane(l, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+    # pad a remainder of 3 or more walkers to a whole vector with copies of the first walker (computed,
+    # never read back): one vector pass costs about as much as two or three scalar ones
+    body, jnt, con, lane, ngrp, trig, gcount = ws
+    n_pad = nl
+    if nl % VECTOR >= 3:
+        n_pad = min((nl + VECTOR - 1) // VECTOR * VECTOR, body.shape[2])
+    for l in range(nl, n_pad):
+        b = walkers[0]
+        _pack_lane(l, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+    _close_groups(n_pad, ws)
+    _solve_lanes(n_pad, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol)
+    alpha0, wv, counts, dis = toi
+    for l in range(nl):
+        b = walkers[l]
+        _unpack_lane(l, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+        _sync_tree(b, trees, c0s[l], a0s[l], c[b], a[b])
+        if use_toi:
+            _solve_toi(b, c, a, v, w, c0s[l], a0s[l], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
+                       fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp,
+                       wv, counts, dis, vel_tol, ws1, trees)
+        r, t, f = _observe(b, actions[b], c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals,
+                           faabb, cell_first, max_width, fractions, trees)
+        rewards[b] = r
+        terminated[b] = t
+        finished[b] = f
 
 
 @njit(cache=True)
@@ -2023,76 +2376,105 @@ def _alloc_state(batch):
 
 
 @njit(cache=True)
-def _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                 max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished_out):
-    c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = _alloc_state(1)
-    (new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi) = _alloc_scratch()
+def _rollout_group(b0, nb, lanes, thetas, max_steps, push, pos0, ang0, course, vel_iters, pos_iters, use_toi,
+                   vel_tol, returns, lengths, finished_out, tree0):
+    """Whole episodes of walkers ``b0 .. b0 + nb - 1``, ``lanes`` of them in lockstep at a time: first every
+    walker's reset step, then per step the policy of every running walker and one ``_step_lanes``; when an
+    episode ends its lane takes the next waiting walker, so the lanes stay full until the queue drains (the
+    walkers are independent: the order in which they run changes nothing)."""
+    state = _alloc_state(nb)
+    scr = _alloc_scratch((lanes + VECTOR - 1) // VECTOR * VECTOR)
+    c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = state
+    trees = _alloc_trees(nb, tree0)
+    for i in range(nb):
+        _reset_walker(i, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, pos0,
+                      ang0)
+        _reset_tree(i, trees, tree0, pos0, ang0)
+    actions = np.zeros((nb, 4))
+    rewards = np.zeros(nb)
+    term = np.zeros(nb, dtype=np.bool_)
+    fin = np.zeros(nb, dtype=np.bool_)
+    walkers = np.arange(nb)
+    for s0 in range(0, nb, lanes):
+        _step_lanes(walkers[s0:], min(lanes, nb - s0), actions, push, state, course, vel_iters, pos_iters,
+                    use_toi, vel_tol, rewards, term, fin, scr, trees)
     h1 = np.zeros(40)
     h2 = np.zeros(40)
-    act = np.zeros(4)
-    _reset_walker(0, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, pos0, ang0)
-    _step_walker(0, act, push, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs,
-                 fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, vel_iters, pos_iters, new_cts,
-                 new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
-    theta = thetas[b]
-    total = 0.0
-    steps = 0
-    done_finished = False
-    for _ in range(max_steps):
-        _policy_forward(theta, obs[0], h1, h2, act)
-        r, term, fin = _step_walker(0, act, 0.0, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags,
-                                    prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                                    max_width, vel_iters, pos_iters, new_cts, new_timp, scratch, ids, out, vc,
-                                    jc, motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
-        total += r
-        steps += 1
-        if term:
-            done_finished = fin
+    for i in range(nb):
+        returns[b0 + i] = 0.0
+        lengths[b0 + i] = 0
+        finished_out[b0 + i] = False
+    running = np.zeros(lanes, dtype=np.int64)
+    n = 0
+    waiting = 0
+    while True:
+        while n < lanes and waiting < nb:  # fill the free lanes
+            running[n] = waiting
+            n += 1
+            waiting += 1
+        if n == 0:
             break
-    returns[b] = total
-    lengths[b] = steps
-    finished_out[b] = done_finished
+        for q in range(n):
+            i = running[q]
+            _policy_forward(thetas[b0 + i], obs[i], h1, h2, actions[i])
+        _step_lanes(running, n, actions, 0.0, state, course, vel_iters, pos_iters, use_toi, vel_tol, rewards,
+                    term, fin, scr, trees)
+        m = 0
+        for q in range(n):
+            i = running[q]
+            returns[b0 + i] += rewards[i]
+            lengths[b0 + i] += 1
+            if term[i]:
+                finished_out[b0 + i] = fin[i]
+            elif lengths[b0 + i] < max_steps:
+                running[m] = i
+                m += 1
+        n = m
 
 
 @njit(cache=True)
-def _rollout_serial(thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                    max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished):
-    for b in range(thetas.shape[0]):
-        _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                     max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished)
+def _rollout_serial(thetas, max_steps, push, pos0, ang0, course, vel_iters, pos_iters, use_toi, vel_tol,
+                    lanes, returns, lengths, finished, tree0):
+    batch = thetas.shape[0]
+    _rollout_group(0, batch, min(lanes, batch), thetas, max_steps, push, pos0, ang0, course, vel_iters,
+                   pos_iters, use_toi, vel_tol, returns, lengths, finished, tree0)
 
 
 @njit(cache=True, parallel=True)
-def _rollout_parallel(thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                      max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished):
-    for b in prange(thetas.shape[0]):
-        _rollout_one(b, thetas, max_steps, push, pos0, ang0, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                     max_width, vel_iters, pos_iters, use_toi, vel_tol, returns, lengths, finished)
+def _rollout_parallel(thetas, max_steps, push, pos0, ang0, course, vel_iters, pos_iters, use_toi, vel_tol,
+                      lanes, returns, lengths, finished, tree0, threads):
+    """One group of walkers per thread, each run as ``_rollout_serial`` runs all of them."""
+    batch = thetas.shape[0]
+    groups = max(1, min(threads, batch))
+    size = (batch + groups - 1) // groups
+    for g in prange(groups):
+        b0 = g * size
+        nb = min(size, batch - b0)
+        if nb > 0:
+            _rollout_group(b0, nb, min(lanes, nb), thetas, max_steps, push, pos0, ang0, course, vel_iters,
+                           pos_iters, use_toi, vel_tol, returns, lengths, finished, tree0)
 
 
 @njit(cache=True)
 def _step_batch(actions, force_x, active, state, course, vel_iters, pos_iters, use_toi, vel_tol, rewards,
-                terminated, finished, scr):
-    c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = state
-    fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
-    new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi = scr
+                terminated, finished, scr, walkers, trees):
+    """One step of the active walkers of a batch, ``LANES`` at a time (``FastWalkerBatch``)."""
+    lanes = scr[8][0].shape[2]
+    n = 0
     for b in range(actions.shape[0]):
-        if not active[b]:
-            continue
-        r, t, f = _step_walker(b, actions[b], force_x, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts,
-                               flags, prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
-                               max_width, vel_iters, pos_iters, new_cts, new_timp, scratch, ids, out, vc, jc,
-                               motor_speed, max_torque, fractions, toi, use_toi, vel_tol)
-        rewards[b] = r
-        terminated[b] = t
-        finished[b] = f
+        if active[b]:
+            walkers[n] = b
+            n += 1
+    for s0 in range(0, n, lanes):
+        _step_lanes(walkers[s0:], min(lanes, n - s0), actions, force_x, state, course, vel_iters, pos_iters,
+                    use_toi, vel_tol, rewards, terminated, finished, scr, trees)
 
 
 @njit(cache=True)
 def _probe(pos, ang, course, contacts_out, fractions_out):
     """Geometry from a pose: the touching (body, sorted fixture, points) triples and the lidar fractions."""
     fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
-    new_cts, new_timp, scratch, ids, out, vc, jc, motor_speed, max_torque, fractions, toi = _alloc_scratch()
+    new_cts, new_timp, scratch, ids, out, fractions = _alloc_scratch(1)[:6]
     c = np.zeros((NUM_BODIES, 2))
     for k in range(NUM_BODIES):
         co = math.cos(ang[k])
@@ -2132,7 +2514,7 @@ class FastWalkerBatch:
     def __init__(self, course, batch: int = 1, max_steps: int = 2000,
                  velocity_iterations: int = VELOCITY_ITERATIONS,
                  position_iterations: int = POSITION_ITERATIONS, toi: bool = True,
-                 velocity_tolerance: float = 0.0) -> None:
+                 velocity_tolerance: float = 0.0, lidar: str = "first") -> None:
         from aiga.envs.walker.terrain import Course, generate_course
 
         course = course if isinstance(course, Course) else generate_course(course)
@@ -2144,7 +2526,10 @@ class FastWalkerBatch:
         self.max_steps = int(max_steps)
         self.vel_iters, self.pos_iters = _check_iterations(velocity_iterations, position_iterations)
         self._state = _alloc_state(self.batch)
-        self._scratch = _alloc_scratch()
+        self._scratch = _alloc_scratch(LANES)
+        self._walkers = np.zeros(self.batch, dtype=np.int64)
+        self._tree0 = _tree0(self.arrays, lidar)
+        self._trees = _alloc_trees(self.batch, self._tree0)
         self.steps = np.zeros(self.batch, dtype=np.int64)
         self.active = np.zeros(self.batch, dtype=np.bool_)
         self.finished = np.zeros(self.batch, dtype=np.bool_)
@@ -2172,12 +2557,14 @@ class FastWalkerBatch:
         st = self._state
         for b in range(self.batch):
             _reset_walker(b, *st[:12], pos0, ang0)
+            _reset_tree(b, self._trees, self._tree0, pos0, ang0)
         self.active[:] = True
         rewards = np.zeros(self.batch)
         term = np.zeros(self.batch, dtype=np.bool_)
         fin = np.zeros(self.batch, dtype=np.bool_)
         _step_batch(np.zeros((self.batch, 4)), self.arrays.push, self.active, st, self.arrays.args(),
-                    self.vel_iters, self.pos_iters, self.toi, self.vel_tol, rewards, term, fin, self._scratch)
+                    self.vel_iters, self.pos_iters, self.toi, self.vel_tol, rewards, term, fin, self._scratch,
+                    self._walkers, self._trees)
         self.steps[:] = 0
         self.finished[:] = False
         return self.obs.copy()
@@ -2189,7 +2576,7 @@ class FastWalkerBatch:
         fin = np.zeros(self.batch, dtype=np.bool_)
         was_active = self.active.copy()
         _step_batch(actions, 0.0, was_active, self._state, self.arrays.args(), self.vel_iters, self.pos_iters,
-                    self.toi, self.vel_tol, rewards, term, fin, self._scratch)
+                    self.toi, self.vel_tol, rewards, term, fin, self._scratch, self._walkers, self._trees)
         self.steps[was_active] += 1
         trunc = was_active & ~term & (self.steps >= self.max_steps)
         self.finished |= fin & was_active
@@ -2212,17 +2599,34 @@ def probe_geometry(course_arrays: CourseArrays, pos: np.ndarray, ang: np.ndarray
 
 def rollout_batch(course_arrays: CourseArrays, thetas: np.ndarray, max_steps: int,
                   velocity_iterations: int = VELOCITY_ITERATIONS, position_iterations: int = POSITION_ITERATIONS,
-                  parallel: bool = False, toi: bool = True,
-                  velocity_tolerance: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whole episodes of policies ``thetas`` (B, 2804): returns (B,), lengths (B,), finished (B,)."""
+                  parallel: bool = False, toi: bool = True, velocity_tolerance: float = 0.0,
+                  lanes: int = LANES, lidar: str = "first") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole episodes of policies ``thetas`` (B, 2804): returns (B,), lengths (B,), finished (B,).
+
+    The walkers run in lockstep chunks of ``lanes`` (the solver's vector loops run over a chunk);
+    ``parallel`` spreads the chunks over numba's threads. Results do not depend on either. ``lidar``:
+    "first" (the reference's rule: each ray reports the first ground fixture Box2D's broad-phase tree
+    reports, ``fast_tree``) or "nearest" (the nearest ground fixture, gym v3's rule).
+    """
+    from aiga.core.config import AigaError
+
     thetas = np.ascontiguousarray(thetas, dtype=np.float64)
+    if thetas.ndim != 2 or thetas.shape[1] != POLICY_SIZE:
+        raise AigaError(f"thetas must have shape (B, {POLICY_SIZE}), got {thetas.shape}")
+    if int(lanes) < 1:
+        raise AigaError(f"lanes must be >= 1, got {lanes}")
     batch = thetas.shape[0]
     vi, pi = _check_iterations(velocity_iterations, position_iterations)
     returns = np.zeros(batch)
     lengths = np.zeros(batch, dtype=np.int64)
     finished = np.zeros(batch, dtype=np.bool_)
+    if batch == 0:
+        return returns, lengths, finished
     pos0, ang0 = initial_pose()
-    fn = _rollout_parallel if parallel else _rollout_serial
-    fn(thetas, int(max_steps), course_arrays.push, pos0, ang0, *course_arrays.args(), vi, pi, bool(toi),
-       float(velocity_tolerance), returns, lengths, finished)
+    args = (thetas, int(max_steps), course_arrays.push, pos0, ang0, course_arrays.args(), vi, pi, bool(toi),
+            float(velocity_tolerance), int(lanes), returns, lengths, finished, _tree0(course_arrays, lidar))
+    if parallel:
+        _rollout_parallel(*args, get_num_threads())
+    else:
+        _rollout_serial(*args)
     return returns, lengths, finished

@@ -1,0 +1,108 @@
+"""The compiled simulator's lockstep solver: B walkers stepped together equal the same walkers stepped alone.
+
+The solver runs a chunk of walkers in lockstep (one lane each, the inner loops over lanes), with inactive
+contact slots and early-exiting lanes masked by selects. None of that may leak between lanes: a walker's
+trajectory must not depend on which other walkers share its chunk, how many there are, or when they end.
+The lanes do the same float32 operations in the same order whatever the chunk, so we ask for equality up
+to float rounding noise far below the physics (1e-9), not for closeness.
+"""
+
+import numpy as np
+import pytest
+
+from aiga.core.policy import MLPPolicy
+from aiga.envs.walker.fast_sim import CourseArrays, FastWalkerBatch, _sincos32, rollout_batch
+from aiga.envs.walker.terrain import CourseParams, generate_course
+
+# obstacles and roughness: walkers touch different numbers of fixtures, with different bodies, and fall
+# at different steps, so the chunk's contact groups and live lanes differ from lane to lane
+HARD = generate_course(CourseParams(roughness=3.0, pit_gap=(0.5, 1.0), stump_height=(0.4, 0.8), seed=3))
+
+
+def _thetas(n, scale=0.3, seed=0):
+    policy = MLPPolicy()
+    rng = np.random.default_rng(seed)
+    return np.stack([policy.init(rng) for _ in range(n)]) * (scale / 0.1)
+
+
+def test_rollout_lockstep_equals_one_walker_at_a_time():
+    arrays = CourseArrays(HARD)
+    thetas = _thetas(8)
+    ret8, len8, fin8 = rollout_batch(arrays, thetas, 120, lanes=8)
+    ret3, len3, _ = rollout_batch(arrays, thetas, 120, lanes=3)  # chunks of 3, 3 and 2
+    singles = [rollout_batch(arrays, thetas[i:i + 1], 120, lanes=1) for i in range(8)]
+    ret1 = np.array([s[0][0] for s in singles])
+    len1 = np.array([s[1][0] for s in singles])
+    # the episodes differ (otherwise the test could not catch lanes leaking into each other)
+    assert len(set(np.round(ret1, 6))) == 8
+    np.testing.assert_array_equal(len8, len1)
+    np.testing.assert_array_equal(len3, len1)
+    np.testing.assert_allclose(ret8, ret1, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(ret3, ret1, rtol=0, atol=1e-9)
+
+
+def test_batch_step_states_equal_single_walkers_step_by_step():
+    """Scripted actions, different per walker: every body pose, velocity and impulse after every step."""
+    rng = np.random.default_rng(1)
+    actions = rng.uniform(-1.0, 1.0, size=(40, 8, 4))
+    batch = FastWalkerBatch(HARD, 8)
+    singles = [FastWalkerBatch(HARD, 1) for _ in range(8)]
+    batch.reset()
+    for s in singles:
+        s.reset()
+    names = ("c", "a", "v", "w", "j_imp", "j_motor")
+    for t in range(40):
+        batch.step(actions[t])
+        for i, s in enumerate(singles):
+            if s.active[0]:
+                s.step(actions[t, i][None])
+        st = batch.state()
+        for i, s in enumerate(singles):
+            one = s.state()
+            assert st["ncts"][i] == one["ncts"][0]
+            assert st["j_limit"][i].tolist() == one["j_limit"][0].tolist()
+            for name in names:
+                np.testing.assert_allclose(st[name][i], one[name][0], rtol=0, atol=1e-9,
+                                           err_msg=f"{name} step {t}")
+            n = int(one["ncts"][0])  # live contact slots; a one-point manifold's second point is unused
+            for ci in range(n):
+                cols = list(range(10)) + [12, 14] + ([10, 11, 13, 15] if one["cts"][0, ci, 3] == 2 else [])
+                np.testing.assert_allclose(st["cts"][i, ci, cols], one["cts"][0, ci, cols], rtol=0, atol=1e-9)
+                np.testing.assert_allclose(st["timp"][i, ci], one["timp"][0, ci], rtol=0, atol=1e-9)
+    # the batch did exercise different contact sets across lanes
+    assert len({int(n) for n in batch.state()["ncts"]}) > 1 or not batch.active.all()
+
+
+def test_rollout_rejects_bad_input():
+    from aiga.core.config import AigaError
+
+    arrays = CourseArrays(HARD)
+    with pytest.raises(AigaError, match="thetas must have shape"):
+        rollout_batch(arrays, np.zeros((2, 5)), 10)
+    with pytest.raises(AigaError, match="lanes"):
+        rollout_batch(arrays, _thetas(1), 10, lanes=0)
+
+
+def test_float32_sincos_within_two_ulps():
+    """The solver's vectorisable sin/cos against float64 numpy, rounded: at most 2 float32 ulps off."""
+    x = np.concatenate([np.linspace(-12.0, 12.0, 20001), [0.0, -0.0, np.pi / 4, np.pi / 2, np.pi, 1e-6]])
+    x = x.astype(np.float32)
+    got = np.array([_sincos32(v) for v in x], dtype=np.float64)
+    ref_s = np.sin(x.astype(np.float64))
+    ref_c = np.cos(x.astype(np.float64))
+    ulp_s = np.spacing(np.abs(ref_s).astype(np.float32)).astype(np.float64)
+    ulp_c = np.spacing(np.abs(ref_c).astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(got[:, 0] - ref_s) <= 2 * ulp_s + 1e-45)
+    assert np.all(np.abs(got[:, 1] - ref_c) <= 2 * ulp_c + 1e-45)
+    assert tuple(got[-6]) == (0.0, 1.0) and got[-2, 0] == pytest.approx(0.0, abs=1e-7)  # sin 0, cos 0, sin pi
+    assert got[-3, 1] == pytest.approx(0.0, abs=1e-7) and got[-3, 0] == 1.0  # cos pi/2, sin pi/2
+
+
+def test_parallel_groups_equal_serial():
+    """``parallel=True`` splits the walkers into one group per thread; the results may not change."""
+    arrays = CourseArrays(HARD)
+    thetas = _thetas(6, seed=2)
+    serial = rollout_batch(arrays, thetas, 60, lanes=4)
+    parallel = rollout_batch(arrays, thetas, 60, lanes=4, parallel=True)
+    for s, p in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(s, p)
