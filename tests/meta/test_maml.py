@@ -41,7 +41,7 @@ def test_meta_gradient_matches_finite_differences():
     fd = float(plus - minus) / (2 * eps)
 
     def along(g):
-        return float(sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(direction))))
+        return float(sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(direction), strict=True)))
 
     grad = jax.jit(jax.grad(meta), static_argnums=1)
     second = along(grad(params, False))

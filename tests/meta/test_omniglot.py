@@ -72,7 +72,7 @@ def test_episodes_have_n_way_k_shot_shapes(subset):
         sup = {np.asarray(x).tobytes() for x in t.support_x[i]}
         assert not any(np.asarray(x).tobytes() in sup for x in t.query_x[i])  # different drawers
         # each support image really belongs to the class its label names
-        for x, y in zip(np.asarray(t.support_x[i]), np.asarray(t.support_y[i])):
+        for x, y in zip(np.asarray(t.support_x[i]), np.asarray(t.support_y[i]), strict=True):
             assert any(np.array_equal(x[..., 0], d) for d in images[cls[y]])
 
 

@@ -11,27 +11,21 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from aiga.core.config import AigaError, add_config_args, cli_overrides, load_toml
+from aiga.core.config import AigaError, cli_overrides, load_toml
 from aiga.meta.maml import OMNIGLOT_PRESET, MAMLConfig
 
 SYSTEM = "maml"
 
 
 def add_parser(subparsers: Any, name: str = SYSTEM) -> argparse.ArgumentParser:
-    from aiga.cli import add_run_args
+    from aiga.meta.common import add_train_report_parser
 
-    p = subparsers.add_parser(
-        name, help="MAML / first-order MAML / Meta-SGD on sinusoids or Omniglot (JAX)",
+    return add_train_report_parser(
+        subparsers, name, MAMLConfig, run,
+        help="MAML / first-order MAML / Meta-SGD on sinusoids or Omniglot (JAX)",
         description="Model-agnostic meta-learning (Finn et al. 2017). 'aiga maml' trains with the paper's "
                     "sinusoid setup and ends with its report; 'aiga maml report RUN' redraws a run's report. "
                     "--dataset omniglot selects the 5-way 1-shot preset (α 0.4, meta-batch 32).")
-    p.add_argument("action", nargs="?", choices=("train", "report"), default="train",
-                   help="train (default) or report RUN")
-    p.add_argument("target", nargs="?", metavar="RUN", help="run directory (for report)")
-    add_run_args(p, workers=False)
-    add_config_args(p, MAMLConfig, skip=("seed", "iterations"))
-    p.set_defaults(func=run)
-    return p
 
 
 def _preset(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -42,14 +36,10 @@ def _preset(args: argparse.Namespace, overrides: dict[str, Any]) -> dict[str, An
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action == "report":
-        if not args.target:
-            raise AigaError("usage: aiga maml report RUN")
-        print(report(args.target))
+    from aiga.meta.common import report_requested
+
+    if report_requested(args, SYSTEM, report):
         return 0
-    if args.target:
-        raise AigaError(f"unexpected argument {args.target!r} "
-                        f"(did you mean 'aiga maml report {args.target}'?)")
     from aiga.core.runstore import run_status, start_run
 
     overrides = cli_overrides(args)

@@ -11,39 +11,29 @@ import argparse
 import functools
 from typing import Any
 
-from aiga.core.config import AigaError, add_config_args, cli_overrides
+from aiga.core.config import AigaError, cli_overrides
 from aiga.meta.rl2 import RL2Config
 
 SYSTEM = "rl2"
 
 
 def add_parser(subparsers: Any, name: str = SYSTEM) -> argparse.ArgumentParser:
-    from aiga.cli import add_run_args
+    from aiga.meta.common import add_train_report_parser
 
-    p = subparsers.add_parser(
-        name, help="RL²: a GRU meta-learns to explore bandits and tabular MDPs (JAX, PPO)",
+    return add_train_report_parser(
+        subparsers, name, RL2Config, run,
+        help="RL²: a GRU meta-learns to explore bandits and tabular MDPs (JAX, PPO)",
         description="RL² (Duan et al. 2016): a recurrent policy whose state persists across the episodes "
                     "of a trial, trained with PPO over many tasks, compared with Gittins, UCB1, Thompson "
                     "sampling, random (bandits) or PSRL and the optimal policy (MDPs). "
                     "'aiga rl2 report RUN' reprints a run's table.")
-    p.add_argument("action", nargs="?", choices=("train", "report"), default="train",
-                   help="train (default) or report RUN")
-    p.add_argument("target", nargs="?", metavar="RUN", help="run directory (for report)")
-    add_run_args(p, workers=False)
-    add_config_args(p, RL2Config, skip=("seed", "iterations"))
-    p.set_defaults(func=run)
-    return p
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action == "report":
-        if not args.target:
-            raise AigaError("usage: aiga rl2 report RUN")
-        print(report(args.target))
+    from aiga.meta.common import report_requested
+
+    if report_requested(args, SYSTEM, report):
         return 0
-    if args.target:
-        raise AigaError(f"unexpected argument {args.target!r} "
-                        f"(did you mean 'aiga rl2 report {args.target}'?)")
     from aiga.core.runstore import run_status, start_run
 
     ctx = start_run(SYSTEM, RL2Config, resume=args.resume, run_dir=args.run_dir, config_file=args.config,

@@ -102,3 +102,34 @@ def drive(
                 save(it, state)
             bar.update(n, **shown)
     return state
+
+
+def add_train_report_parser(subparsers: Any, name: str, config_cls: type, run: Callable[..., int],
+                            help: str, description: str) -> Any:
+    """The command line shared by ``aiga maml`` and ``aiga rl2``: ``aiga NAME [train]`` with the run
+    contract's flags and the config's, or ``aiga NAME report RUN``."""
+    from aiga.cli import add_run_args
+    from aiga.core.config import add_config_args
+
+    p = subparsers.add_parser(name, help=help, description=description)
+    p.add_argument("action", nargs="?", choices=("train", "report"), default="train",
+                   help="train (default) or report RUN")
+    p.add_argument("target", nargs="?", metavar="RUN", help="run directory (for report)")
+    add_run_args(p, workers=False)
+    add_config_args(p, config_cls, skip=("seed", "iterations"))
+    p.set_defaults(func=run)
+    return p
+
+
+def report_requested(args: Any, system: str, report: Callable[[str], str]) -> bool:
+    """Handle ``aiga SYSTEM report RUN`` (print the report, return True); refuse a stray RUN argument
+    given to ``train`` with one clear line; return False when the command is a training run."""
+    if args.action == "report":
+        if not args.target:
+            raise AigaError(f"usage: aiga {system} report RUN")
+        print(report(args.target))
+        return True
+    if args.target:
+        raise AigaError(f"unexpected argument {args.target!r} "
+                        f"(did you mean 'aiga {system} report {args.target}'?)")
+    return False

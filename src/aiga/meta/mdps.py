@@ -36,7 +36,6 @@ class TabularMDP:
 
     def sample_params(self, key: Any) -> MDPParams:
         import jax
-        import jax.numpy as jnp
 
         kp, kr = jax.random.split(key)
         s, a = self.num_states, self.num_actions

@@ -65,17 +65,6 @@ import llvmlite.binding as _llvm
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-# The lockstep solver's loops over walkers read and write ~30 rows of a few arrays; before vectorising such
-# a loop LLVM must check at run time that the rows do not overlap, and by default it gives up above 8
-# (or, with a pragma, 128) such checks, leaving the loops scalar. Raising the limits only lets it emit the
-# checks (a few compares per loop entry); it changes no arithmetic. Set before any of this module compiles.
-for _opt in ("runtime-memory-check-threshold", "pragma-vectorize-memory-check-threshold",
-             "vectorize-memory-check-threshold"):
-    try:
-        _llvm.set_option("aiga", f"--{_opt}=1024")
-    except Exception:  # noqa: BLE001 - an LLVM without the option: the loops stay scalar, results are equal
-        pass
-
 from aiga.envs.walker import fast_tree
 from aiga.envs.walker.constants import (
     FPS,
@@ -100,6 +89,17 @@ from aiga.envs.walker.constants import (
 )
 from aiga.envs.walker.fast_tree import ray_edge as _ray_edge
 from aiga.envs.walker.fast_tree import ray_polygon as _ray_polygon
+
+# The lockstep solver's loops over walkers read and write ~30 rows of a few arrays; before vectorising such
+# a loop LLVM must check at run time that the rows do not overlap, and by default it gives up above 8
+# (or, with a pragma, 128) such checks, leaving the loops scalar. Raising the limits only lets it emit the
+# checks (a few compares per loop entry); it changes no arithmetic. Set before any of this module compiles.
+for _opt in ("runtime-memory-check-threshold", "pragma-vectorize-memory-check-threshold",
+             "vectorize-memory-check-threshold"):
+    try:
+        _llvm.set_option("aiga", f"--{_opt}=1024")
+    except Exception:  # noqa: BLE001 - an LLVM without the option: the loops stay scalar, results are equal
+        pass
 
 # ---------------------------------------------------------------------- Box2D 2.3 settings (b2Settings.h)
 LINEAR_SLOP = 0.005
@@ -1473,10 +1473,10 @@ def _sincos32(x):
 @njit(cache=True)
 def _trig(nl, body, k, trig):
     """cos/sin of body k's angle per lane into trig rows 0, 1 (``b2Rot::Set``)."""
-    for l in range(nl):
-        si, co = _sincos32(body[B_A, k, l])
-        trig[0, l] = co
-        trig[1, l] = si
+    for li in range(nl):
+        si, co = _sincos32(body[B_A, k, li])
+        trig[0, li] = co
+        trig[1, li] = si
 
 
 @njit(cache=True, error_model="numpy")
@@ -1493,27 +1493,27 @@ def _init_contacts(nl, body, con, ngrp, trig):
         _trig(nl, body, k, trig)
         for q in range(ngrp[p]):
             s = p * GROUP + q
-            for l in range(nl):
-                cx = body[B_CX, k, l]
-                cy = body[B_CY, k, l]
-                co = trig[0, l]
-                si = trig[1, l]
+            for li in range(nl):
+                cx = body[B_CX, k, li]
+                cy = body[B_CY, k, li]
+                co = trig[0, li]
+                si = trig[1, li]
                 px = cx - (co * lcx - si * lcy)
                 py = cy - (si * lcx + co * lcy)
-                face_b = con[s, C_FACEB, l] != _Z
-                lnx = con[s, C_LNX, l]
-                lny = con[s, C_LNY, l]
-                lpx = con[s, C_LPX, l]
-                lpy = con[s, C_LPY, l]
+                face_b = con[s, C_FACEB, li] != _Z
+                lnx = con[s, C_LNX, li]
+                lny = con[s, C_LNY, li]
+                lpx = con[s, C_LPX, li]
+                lpy = con[s, C_LPY, li]
                 nx = co * lnx - si * lny if face_b else lnx
                 ny = si * lnx + co * lny if face_b else lny
                 plx = co * lpx - si * lpy + px if face_b else lpx
                 ply = si * lpx + co * lpy + py if face_b else lpy
-                act = con[s, C_ACT, l] != _Z
-                two = con[s, C_PT2, l] != _Z
-                r1x, r1y = _contact_rb(con[s, C_P1X, l], con[s, C_P1Y, l], face_b, co, si, px, py, cx, cy,
+                act = con[s, C_ACT, li] != _Z
+                two = con[s, C_PT2, li] != _Z
+                r1x, r1y = _contact_rb(con[s, C_P1X, li], con[s, C_P1Y, li], face_b, co, si, px, py, cx, cy,
                                        nx, ny, plx, ply)
-                r2x, r2y = _contact_rb(con[s, C_P2X, l], con[s, C_P2Y, l], face_b, co, si, px, py, cx, cy,
+                r2x, r2y = _contact_rb(con[s, C_P2X, li], con[s, C_P2Y, li], face_b, co, si, px, py, cx, cy,
                                        nx, ny, plx, ply)
                 nx = -nx if face_b else nx
                 ny = -ny if face_b else ny
@@ -1526,30 +1526,30 @@ def _init_contacts(nl, body, con, ngrp, trig):
                 k12 = mb + ib * rn1 * rn2
                 rt1 = r1x * ty - r1y * tx
                 rt2 = r2x * ty - r2y * tx
-                con[s, C_NM1, l] = _ONE / k11 if act else _Z
-                con[s, C_TM1, l] = _ONE / (mb + ib * rt1 * rt1) if act else _Z
-                con[s, C_R1X, l] = r1x if act else _Z
-                con[s, C_R1Y, l] = r1y if act else _Z
-                con[s, C_NX, l] = nx if act else _Z
-                con[s, C_NY, l] = ny if act else _Z
-                con[s, C_FR, l] = FRICTION32[k] if act else _Z
+                con[s, C_NM1, li] = _ONE / k11 if act else _Z
+                con[s, C_TM1, li] = _ONE / (mb + ib * rt1 * rt1) if act else _Z
+                con[s, C_R1X, li] = r1x if act else _Z
+                con[s, C_R1Y, li] = r1y if act else _Z
+                con[s, C_NX, li] = nx if act else _Z
+                con[s, C_NY, li] = ny if act else _Z
+                con[s, C_FR, li] = FRICTION32[k] if act else _Z
                 det = k11 * k22 - k12 * k12
                 # the two-point block solver only when K is well conditioned, else point 1 alone
                 block = act and two and k11 * k11 < _MAX_CONDITION32 * det
                 inv = _ONE / det if det != _Z else _Z
-                con[s, C_BLK, l] = _ONE if block else _Z
-                con[s, C_K11, l] = k11 if block else _Z
-                con[s, C_K12, l] = k12 if block else _Z
-                con[s, C_K22, l] = k22 if block else _Z
-                con[s, C_M11, l] = inv * k22 if block else _Z
-                con[s, C_M12, l] = -inv * k12 if block else _Z
-                con[s, C_M22, l] = inv * k11 if block else _Z
+                con[s, C_BLK, li] = _ONE if block else _Z
+                con[s, C_K11, li] = k11 if block else _Z
+                con[s, C_K12, li] = k12 if block else _Z
+                con[s, C_K22, li] = k22 if block else _Z
+                con[s, C_M11, li] = inv * k22 if block else _Z
+                con[s, C_M12, li] = -inv * k12 if block else _Z
+                con[s, C_M22, li] = inv * k11 if block else _Z
                 # point 2 takes part in the velocity solver only through the block solver (Box2D sets the
                 # velocity constraint's pointCount to 1 when K is ill conditioned)
-                con[s, C_NM2, l] = _ONE / k22 if block else _Z
-                con[s, C_TM2, l] = _ONE / (mb + ib * rt2 * rt2) if block else _Z
-                con[s, C_R2X, l] = r2x if block else _Z
-                con[s, C_R2Y, l] = r2y if block else _Z
+                con[s, C_NM2, li] = _ONE / k22 if block else _Z
+                con[s, C_TM2, li] = _ONE / (mb + ib * rt2 * rt2) if block else _Z
+                con[s, C_R2X, li] = r2x if block else _Z
+                con[s, C_R2Y, li] = r2y if block else _Z
 
 
 @njit(cache=True, inline="always")
@@ -1575,26 +1575,26 @@ def _warm_start_contacts(nl, body, con, ngrp):
         ib = INV_I32[k]
         for q in range(ngrp[p]):
             s = p * GROUP + q
-            for l in range(nl):
-                nx = con[s, C_NX, l]
-                ny = con[s, C_NY, l]
+            for li in range(nl):
+                nx = con[s, C_NX, li]
+                ny = con[s, C_NY, li]
                 tx = ny
                 ty = -nx
-                vx = body[B_VX, k, l]
-                vy = body[B_VY, k, l]
-                w = body[B_W, k, l]
+                vx = body[B_VX, k, li]
+                vy = body[B_VY, k, li]
+                w = body[B_W, k, li]
                 for j in range(2):
-                    on = con[s, C_ACT, l] != _Z and (j == 0 or con[s, C_BLK, l] != _Z)
-                    ni = con[s, C_NI1 + j, l] if on else _Z
-                    ti = con[s, C_TI1 + j, l] if on else _Z
+                    on = con[s, C_ACT, li] != _Z and (j == 0 or con[s, C_BLK, li] != _Z)
+                    ni = con[s, C_NI1 + j, li] if on else _Z
+                    ti = con[s, C_TI1 + j, li] if on else _Z
                     pxx = ni * nx + ti * tx
                     pyy = ni * ny + ti * ty
-                    w += ib * (con[s, C_R1X + 2 * j, l] * pyy - con[s, C_R1Y + 2 * j, l] * pxx)
+                    w += ib * (con[s, C_R1X + 2 * j, li] * pyy - con[s, C_R1Y + 2 * j, li] * pxx)
                     vx += mb * pxx
                     vy += mb * pyy
-                body[B_VX, k, l] = vx
-                body[B_VY, k, l] = vy
-                body[B_W, k, l] = w
+                body[B_VX, k, li] = vx
+                body[B_VY, k, li] = vy
+                body[B_W, k, li] = w
 
 
 @njit(cache=True, error_model="numpy")
@@ -1608,49 +1608,49 @@ def _init_joints(nl, body, jnt, trig):
         mb = INV_MASS32[kb]
         ia = INV_I32[ka]
         ib = INV_I32[kb]
-        for l in range(nl):
-            sa, ca = _sincos32(body[B_A, ka, l])
-            sb, cb = _sincos32(body[B_A, kb, l])
+        for li in range(nl):
+            sa, ca = _sincos32(body[B_A, ka, li])
+            sb, cb = _sincos32(body[B_A, kb, li])
             rax = ca * J_LOCAL_A32[jn, 0] - sa * J_LOCAL_A32[jn, 1]
             ray = sa * J_LOCAL_A32[jn, 0] + ca * J_LOCAL_A32[jn, 1]
             rbx = cb * J_LOCAL_B32[jn, 0] - sb * J_LOCAL_B32[jn, 1]
             rby = sb * J_LOCAL_B32[jn, 0] + cb * J_LOCAL_B32[jn, 1]
-            jnt[J_RAX, jn, l] = rax
-            jnt[J_RAY, jn, l] = ray
-            jnt[J_RBX, jn, l] = rbx
-            jnt[J_RBY, jn, l] = rby
-            jnt[J_K11, jn, l] = ma + mb + ray * ray * ia + rby * rby * ib
-            jnt[J_K12, jn, l] = -ray * rax * ia - rby * rbx * ib
-            jnt[J_K13, jn, l] = -ray * ia - rby * ib
-            jnt[J_K22, jn, l] = ma + mb + rax * rax * ia + rbx * rbx * ib
-            jnt[J_K23, jn, l] = rax * ia + rbx * ib
-            jnt[J_K33, jn, l] = ia + ib
+            jnt[J_RAX, jn, li] = rax
+            jnt[J_RAY, jn, li] = ray
+            jnt[J_RBX, jn, li] = rbx
+            jnt[J_RBY, jn, li] = rby
+            jnt[J_K11, jn, li] = ma + mb + ray * ray * ia + rby * rby * ib
+            jnt[J_K12, jn, li] = -ray * rax * ia - rby * rbx * ib
+            jnt[J_K13, jn, li] = -ray * ia - rby * ib
+            jnt[J_K22, jn, li] = ma + mb + rax * rax * ia + rbx * rbx * ib
+            jnt[J_K23, jn, li] = rax * ia + rbx * ib
+            jnt[J_K33, jn, li] = ia + ib
             # limit states (the limits are far apart, never e_equalLimits); the limit impulse restarts
             # from 0 when the state changes
-            angle = body[B_A, kb, l] - body[B_A, ka, l] - J_REFERENCE32[jn]
+            angle = body[B_A, kb, li] - body[B_A, ka, li] - J_REFERENCE32[jn]
             if angle <= J_LOWER32[jn]:
-                if jnt[J_LOW, jn, l] == _Z:
-                    jnt[J_IZ, jn, l] = _Z
-                jnt[J_LOW, jn, l] = _ONE
-                jnt[J_UPP, jn, l] = _Z
+                if jnt[J_LOW, jn, li] == _Z:
+                    jnt[J_IZ, jn, li] = _Z
+                jnt[J_LOW, jn, li] = _ONE
+                jnt[J_UPP, jn, li] = _Z
             elif angle >= J_UPPER32[jn]:
-                if jnt[J_UPP, jn, l] == _Z:
-                    jnt[J_IZ, jn, l] = _Z
-                jnt[J_LOW, jn, l] = _Z
-                jnt[J_UPP, jn, l] = _ONE
+                if jnt[J_UPP, jn, li] == _Z:
+                    jnt[J_IZ, jn, li] = _Z
+                jnt[J_LOW, jn, li] = _Z
+                jnt[J_UPP, jn, li] = _ONE
             else:
-                jnt[J_LOW, jn, l] = _Z
-                jnt[J_UPP, jn, l] = _Z
-                jnt[J_IZ, jn, l] = _Z
-            pxx = jnt[J_IX, jn, l]
-            pyy = jnt[J_IY, jn, l]
-            turn = jnt[J_MI, jn, l] + jnt[J_IZ, jn, l]
-            body[B_VX, ka, l] -= ma * pxx
-            body[B_VY, ka, l] -= ma * pyy
-            body[B_W, ka, l] -= ia * (rax * pyy - ray * pxx + turn)
-            body[B_VX, kb, l] += mb * pxx
-            body[B_VY, kb, l] += mb * pyy
-            body[B_W, kb, l] += ib * (rbx * pyy - rby * pxx + turn)
+                jnt[J_LOW, jn, li] = _Z
+                jnt[J_UPP, jn, li] = _Z
+                jnt[J_IZ, jn, li] = _Z
+            pxx = jnt[J_IX, jn, li]
+            pyy = jnt[J_IY, jn, li]
+            turn = jnt[J_MI, jn, li] + jnt[J_IZ, jn, li]
+            body[B_VX, ka, li] -= ma * pxx
+            body[B_VY, ka, li] -= ma * pyy
+            body[B_W, ka, li] -= ia * (rax * pyy - ray * pxx + turn)
+            body[B_VX, kb, li] += mb * pxx
+            body[B_VY, kb, li] += mb * pyy
+            body[B_W, kb, li] += ib * (rbx * pyy - rby * pxx + turn)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1666,40 +1666,40 @@ def _joints_velocity(nl, body, jnt, lane):
         ia = INV_I32[ka]
         ib = INV_I32[kb]
         motor_mass = J_MOTOR_MASS32[jn]
-        for l in range(nl):
-            live = lane[L_LIVE_V, l] != _Z
-            vax = body[B_VX, ka, l]
-            vay = body[B_VY, ka, l]
-            wa = body[B_W, ka, l]
-            vbx = body[B_VX, kb, l]
-            vby = body[B_VY, kb, l]
-            wb = body[B_W, kb, l]
+        for li in range(nl):
+            live = lane[L_LIVE_V, li] != _Z
+            vax = body[B_VX, ka, li]
+            vay = body[B_VY, ka, li]
+            wa = body[B_W, ka, li]
+            vbx = body[B_VX, kb, li]
+            vby = body[B_VY, kb, li]
+            wb = body[B_W, kb, li]
             # motor (torque mode: the impulse is clamped to dt * maxMotorTorque)
-            old = jnt[J_MI, jn, l]
-            max_impulse = jnt[J_MAXI, jn, l]
-            new = old - motor_mass * (wb - wa - jnt[J_MS, jn, l])
+            old = jnt[J_MI, jn, li]
+            max_impulse = jnt[J_MAXI, jn, li]
+            new = old - motor_mass * (wb - wa - jnt[J_MS, jn, li])
             new = min(max(new, -max_impulse), max_impulse)
             new = new if live else old
-            jnt[J_MI, jn, l] = new
+            jnt[J_MI, jn, li] = new
             impulse = new - old
             change = abs(impulse)
             wa -= ia * impulse
             wb += ib * impulse
-            rax = jnt[J_RAX, jn, l]
-            ray = jnt[J_RAY, jn, l]
-            rbx = jnt[J_RBX, jn, l]
-            rby = jnt[J_RBY, jn, l]
+            rax = jnt[J_RAX, jn, li]
+            ray = jnt[J_RAY, jn, li]
+            rbx = jnt[J_RBX, jn, li]
+            rby = jnt[J_RBY, jn, li]
             cd1x = vbx - wb * rby - vax + wa * ray
             cd1y = vby + wb * rbx - vay - wa * rax
             cd2 = wb - wa
-            k11 = jnt[J_K11, jn, l]
-            k12 = jnt[J_K12, jn, l]
-            k13 = jnt[J_K13, jn, l]
-            k22 = jnt[J_K22, jn, l]
-            k23 = jnt[J_K23, jn, l]
-            k33 = jnt[J_K33, jn, l]
-            lower = jnt[J_LOW, jn, l] != _Z
-            upper = jnt[J_UPP, jn, l] != _Z
+            k11 = jnt[J_K11, jn, li]
+            k12 = jnt[J_K12, jn, li]
+            k13 = jnt[J_K13, jn, li]
+            k22 = jnt[J_K22, jn, li]
+            k23 = jnt[J_K23, jn, li]
+            k33 = jnt[J_K33, jn, li]
+            lower = jnt[J_LOW, jn, li] != _Z
+            upper = jnt[J_UPP, jn, li] != _Z
             # b2Mat33::Solve33(-Cdot)
             bx = -cd1x
             by = -cd1y
@@ -1718,7 +1718,7 @@ def _joints_velocity(nl, body, jnt, lane):
             cy = k23 * bx - k12 * bz
             cz = k12 * by - k22 * bx
             iz3 = det * (k11 * cx + k12 * cy + k13 * cz)
-            jz = jnt[J_IZ, jn, l]
+            jz = jnt[J_IZ, jn, li]
             new_z = jz + iz3
             # the limit would pull: solve the point constraint alone with the limit impulse removed
             # (b2Mat33::Solve22 of -Cdot1 + impulse.z * (K13, K23)); the same Solve22 without that term is
@@ -1739,17 +1739,17 @@ def _joints_velocity(nl, body, jnt, lane):
             ix = ix if live else _Z
             iy = iy if live else _Z
             iz = iz if live else _Z
-            jnt[J_IX, jn, l] += ix
-            jnt[J_IY, jn, l] += iy
-            jnt[J_IZ, jn, l] = jz + iz
+            jnt[J_IX, jn, li] += ix
+            jnt[J_IY, jn, li] += iy
+            jnt[J_IZ, jn, li] = jz + iz
             change = max(change, abs(ix), abs(iy), abs(iz))
-            body[B_VX, ka, l] = vax - ma * ix
-            body[B_VY, ka, l] = vay - ma * iy
-            body[B_W, ka, l] = wa - ia * (rax * iy - ray * ix + iz)
-            body[B_VX, kb, l] = vbx + mb * ix
-            body[B_VY, kb, l] = vby + mb * iy
-            body[B_W, kb, l] = wb + ib * (rbx * iy - rby * ix + iz)
-            lane[L_CHANGE, l] = max(lane[L_CHANGE, l], change)
+            body[B_VX, ka, li] = vax - ma * ix
+            body[B_VY, ka, li] = vay - ma * iy
+            body[B_W, ka, li] = wa - ia * (rax * iy - ray * ix + iz)
+            body[B_VX, kb, li] = vbx + mb * ix
+            body[B_VY, kb, li] = vby + mb * iy
+            body[B_W, kb, li] = wb + ib * (rbx * iy - rby * ix + iz)
+            lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1762,29 +1762,29 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
         ib = INV_I32[k]
         for q in range(ngrp[p]):
             s = p * GROUP + q
-            for l in range(nl):
-                live = lane[L_LIVE_V, l] != _Z
-                vx = body[B_VX, k, l]
-                vy = body[B_VY, k, l]
-                w = body[B_W, k, l]
-                nx = con[s, C_NX, l]
-                ny = con[s, C_NY, l]
+            for li in range(nl):
+                live = lane[L_LIVE_V, li] != _Z
+                vx = body[B_VX, k, li]
+                vy = body[B_VY, k, li]
+                w = body[B_W, k, li]
+                nx = con[s, C_NX, li]
+                ny = con[s, C_NY, li]
                 tx = ny
                 ty = -nx
-                friction = con[s, C_FR, l]
-                r1x = con[s, C_R1X, l]
-                r1y = con[s, C_R1Y, l]
-                r2x = con[s, C_R2X, l]
-                r2y = con[s, C_R2Y, l]
-                n1 = con[s, C_NI1, l]
-                n2 = con[s, C_NI2, l]
+                friction = con[s, C_FR, li]
+                r1x = con[s, C_R1X, li]
+                r1y = con[s, C_R1Y, li]
+                r2x = con[s, C_R2X, li]
+                r2y = con[s, C_R2Y, li]
+                n1 = con[s, C_NI1, li]
+                n2 = con[s, C_NI2, li]
                 # friction, point 1 then point 2 (an absent point has zero mass and zero friction bound)
-                old = con[s, C_TI1, l]
+                old = con[s, C_TI1, li]
                 vt = (vx - w * r1y) * tx + (vy + w * r1x) * ty
                 max_f = friction * n1
-                new = min(max(old + con[s, C_TM1, l] * (-vt), -max_f), max_f)
+                new = min(max(old + con[s, C_TM1, li] * (-vt), -max_f), max_f)
                 new = new if live else old
-                con[s, C_TI1, l] = new
+                con[s, C_TI1, li] = new
                 lam = new - old
                 change = abs(lam)
                 pxx = lam * tx
@@ -1792,13 +1792,13 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
                 vx += mb * pxx
                 vy += mb * pyy
                 w += ib * (r1x * pyy - r1y * pxx)
-                old = con[s, C_TI2, l]
+                old = con[s, C_TI2, li]
                 vt = (vx - w * r2y) * tx + (vy + w * r2x) * ty
                 max_f = friction * n2
-                tm2 = con[s, C_TM2, l]
+                tm2 = con[s, C_TM2, li]
                 new = min(max(old + tm2 * (-vt), -max_f), max_f)
                 new = new if (live and tm2 != _Z) else old
-                con[s, C_TI2, l] = new
+                con[s, C_TI2, li] = new
                 lam = new - old
                 change = max(change, abs(lam))
                 pxx = lam * tx
@@ -1808,47 +1808,47 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
                 w += ib * (r2x * pyy - r2y * pxx)
                 # normal: one point
                 vn = (vx - w * r1y) * nx + (vy + w * r1x) * ny
-                s1 = max(n1 - con[s, C_NM1, l] * vn, _Z)
+                s1 = max(n1 - con[s, C_NM1, li] * vn, _Z)
                 # normal: the two-point block solver (b2ContactSolver's four cases)
                 vn1 = vn
                 vn2 = (vx - w * r2y) * nx + (vy + w * r2x) * ny
-                k11 = con[s, C_K11, l]
-                k12 = con[s, C_K12, l]
-                k22 = con[s, C_K22, l]
+                k11 = con[s, C_K11, li]
+                k12 = con[s, C_K12, li]
+                k22 = con[s, C_K22, li]
                 bx = vn1 - (k11 * n1 + k12 * n2)
                 by = vn2 - (k12 * n1 + k22 * n2)
-                m11 = con[s, C_M11, l]
-                m12 = con[s, C_M12, l]
-                m22 = con[s, C_M22, l]
+                m11 = con[s, C_M11, li]
+                m12 = con[s, C_M12, li]
+                m22 = con[s, C_M22, li]
                 x1a = -(m11 * bx + m12 * by)
                 x2a = -(m12 * bx + m22 * by)
                 case1 = x1a >= _Z and x2a >= _Z
-                x1b = -con[s, C_NM1, l] * bx
+                x1b = -con[s, C_NM1, li] * bx
                 case2 = x1b >= _Z and k12 * x1b + by >= _Z
-                x2c = -con[s, C_NM2, l] * by
+                x2c = -con[s, C_NM2, li] * by
                 case3 = x2c >= _Z and k12 * x2c + bx >= _Z
                 case4 = bx >= _Z and by >= _Z
                 b1 = x1a if case1 else (x1b if case2 else _Z)
                 b2 = x2a if case1 else (_Z if case2 else (x2c if case3 else _Z))
                 solved = case1 or case2 or case3 or case4
-                block = con[s, C_BLK, l] != _Z
+                block = con[s, C_BLK, li] != _Z
                 new1 = (b1 if solved else n1) if block else s1
                 new2 = (b2 if solved else n2) if block else n2
                 new1 = new1 if live else n1
                 new2 = new2 if live else n2
                 d1 = new1 - n1
                 d2 = new2 - n2
-                con[s, C_NI1, l] = new1
-                con[s, C_NI2, l] = new2
+                con[s, C_NI1, li] = new1
+                con[s, C_NI2, li] = new2
                 change = max(change, abs(d1), abs(d2))
                 p1x = d1 * nx
                 p1y = d1 * ny
                 p2x = d2 * nx
                 p2y = d2 * ny
-                body[B_VX, k, l] = vx + mb * (p1x + p2x)
-                body[B_VY, k, l] = vy + mb * (p1y + p2y)
-                body[B_W, k, l] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
-                lane[L_CHANGE, l] = max(lane[L_CHANGE, l], change)
+                body[B_VX, k, li] = vx + mb * (p1x + p2x)
+                body[B_VY, k, li] = vy + mb * (p1y + p2y)
+                body[B_W, k, li] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
+                lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1865,22 +1865,22 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
             s = p * GROUP + q
             for j in range(2):
                 _trig(nl, body, k, trig)  # the body moved since (b2PositionSolverManifold per point)
-                for l in range(nl):
-                    on = (lane[L_LIVE_P, l] != _Z and con[s, C_ACT, l] != _Z
-                          and (j == 0 or con[s, C_PT2, l] != _Z))
-                    cx = body[B_CX, k, l]
-                    cy = body[B_CY, k, l]
-                    co = trig[0, l]
-                    si = trig[1, l]
+                for li in range(nl):
+                    on = (lane[L_LIVE_P, li] != _Z and con[s, C_ACT, li] != _Z
+                          and (j == 0 or con[s, C_PT2, li] != _Z))
+                    cx = body[B_CX, k, li]
+                    cy = body[B_CY, k, li]
+                    co = trig[0, li]
+                    si = trig[1, li]
                     px = cx - (co * lcx - si * lcy)
                     py = cy - (si * lcx + co * lcy)
-                    face_b = con[s, C_FACEB, l] != _Z
-                    lnx = con[s, C_LNX, l]
-                    lny = con[s, C_LNY, l]
-                    lpx = con[s, C_LPX, l]
-                    lpy = con[s, C_LPY, l]
-                    lx = con[s, C_P1X + 2 * j, l]
-                    ly = con[s, C_P1Y + 2 * j, l]
+                    face_b = con[s, C_FACEB, li] != _Z
+                    lnx = con[s, C_LNX, li]
+                    lny = con[s, C_LNY, li]
+                    lpx = con[s, C_LPX, li]
+                    lpy = con[s, C_LPY, li]
+                    lx = con[s, C_P1X + 2 * j, li]
+                    ly = con[s, C_P1Y + 2 * j, li]
                     nx = co * lnx - si * lny if face_b else lnx
                     ny = si * lnx + co * lny if face_b else lny
                     plx = co * lpx - si * lpy + px if face_b else lpx
@@ -1892,16 +1892,16 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
                     ny = -ny if face_b else ny
                     rbx = clx - cx
                     rby = cly - cy
-                    lane[L_MIN_SEP, l] = min(lane[L_MIN_SEP, l], sep) if on else lane[L_MIN_SEP, l]
+                    lane[L_MIN_SEP, li] = min(lane[L_MIN_SEP, li], sep) if on else lane[L_MIN_SEP, li]
                     cc = min(max(baumgarte * (sep + _SLOP32), -_MAX_LINEAR32), _Z)
                     rnb = rbx * ny - rby * nx
                     kk = mb + ib * rnb * rnb
                     impulse = -cc / kk if on else _Z
                     pxx = impulse * nx
                     pyy = impulse * ny
-                    body[B_CX, k, l] = cx + mb * pxx
-                    body[B_CY, k, l] = cy + mb * pyy
-                    body[B_A, k, l] += ib * (rbx * pyy - rby * pxx)
+                    body[B_CX, k, li] = cx + mb * pxx
+                    body[B_CY, k, li] = cy + mb * pyy
+                    body[B_A, k, li] += ib * (rbx * pyy - rby * pxx)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1917,30 +1917,30 @@ def _joints_position(nl, body, jnt, lane, trig):
         ia = INV_I32[ka]
         ib = INV_I32[kb]
         motor_mass = J_MOTOR_MASS32[jn]
-        for l in range(nl):
-            live = lane[L_LIVE_P, l] != _Z
-            lower = jnt[J_LOW, jn, l] != _Z
-            upper = jnt[J_UPP, jn, l] != _Z
-            angle = body[B_A, kb, l] - body[B_A, ka, l] - J_REFERENCE32[jn]
+        for li in range(nl):
+            live = lane[L_LIVE_P, li] != _Z
+            lower = jnt[J_LOW, jn, li] != _Z
+            upper = jnt[J_UPP, jn, li] != _Z
+            angle = body[B_A, kb, li] - body[B_A, ka, li] - J_REFERENCE32[jn]
             c_low = angle - J_LOWER32[jn]
             c_up = angle - J_UPPER32[jn]
             err = -c_low if lower else (c_up if upper else _Z)
             cc = (min(max(c_low + _ANGULAR_SLOP32, -_MAX_ANGULAR32), _Z) if lower
                   else min(max(c_up - _ANGULAR_SLOP32, _Z), _MAX_ANGULAR32))
             impulse = -motor_mass * cc if (live and (lower or upper)) else _Z
-            body[B_A, ka, l] -= ia * impulse
-            body[B_A, kb, l] += ib * impulse
-            lane[L_JOINTS_OK, l] = lane[L_JOINTS_OK, l] if err <= _ANGULAR_SLOP32 else _Z
-        for l in range(nl):
-            live = lane[L_LIVE_P, l] != _Z
-            sa, ca = _sincos32(body[B_A, ka, l])
-            sb, cb = _sincos32(body[B_A, kb, l])
+            body[B_A, ka, li] -= ia * impulse
+            body[B_A, kb, li] += ib * impulse
+            lane[L_JOINTS_OK, li] = lane[L_JOINTS_OK, li] if err <= _ANGULAR_SLOP32 else _Z
+        for li in range(nl):
+            live = lane[L_LIVE_P, li] != _Z
+            sa, ca = _sincos32(body[B_A, ka, li])
+            sb, cb = _sincos32(body[B_A, kb, li])
             rax = ca * J_LOCAL_A32[jn, 0] - sa * J_LOCAL_A32[jn, 1]
             ray = sa * J_LOCAL_A32[jn, 0] + ca * J_LOCAL_A32[jn, 1]
             rbx = cb * J_LOCAL_B32[jn, 0] - sb * J_LOCAL_B32[jn, 1]
             rby = sb * J_LOCAL_B32[jn, 0] + cb * J_LOCAL_B32[jn, 1]
-            cx = body[B_CX, kb, l] + rbx - body[B_CX, ka, l] - rax
-            cy = body[B_CY, kb, l] + rby - body[B_CY, ka, l] - ray
+            cx = body[B_CX, kb, li] + rbx - body[B_CX, ka, li] - rax
+            cy = body[B_CY, kb, li] + rby - body[B_CY, ka, li] - ray
             position_error = math.sqrt(cx * cx + cy * cy)
             k11 = ma + mb + ia * ray * ray + ib * rby * rby
             k12 = -ia * rax * ray - ib * rbx * rby
@@ -1951,13 +1951,13 @@ def _joints_position(nl, body, jnt, lane, trig):
             iy = -det * (k11 * cy - k12 * cx)
             ix = ix if live else _Z
             iy = iy if live else _Z
-            body[B_CX, ka, l] -= ma * ix
-            body[B_CY, ka, l] -= ma * iy
-            body[B_A, ka, l] -= ia * (rax * iy - ray * ix)
-            body[B_CX, kb, l] += mb * ix
-            body[B_CY, kb, l] += mb * iy
-            body[B_A, kb, l] += ib * (rbx * iy - rby * ix)
-            lane[L_JOINTS_OK, l] = lane[L_JOINTS_OK, l] if position_error <= _SLOP32 else _Z
+            body[B_CX, ka, li] -= ma * ix
+            body[B_CY, ka, li] -= ma * iy
+            body[B_A, ka, li] -= ia * (rax * iy - ray * ix)
+            body[B_CX, kb, li] += mb * ix
+            body[B_CY, kb, li] += mb * iy
+            body[B_A, kb, li] += ib * (rbx * iy - rby * ix)
+            lane[L_JOINTS_OK, li] = lane[L_JOINTS_OK, li] if position_error <= _SLOP32 else _Z
 
 
 @njit(cache=True)
@@ -1965,20 +1965,20 @@ def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, wit
     """``velocity_iterations`` x (joints, then contacts); with ``vel_tol`` > 0 a lane stops once no impulse
     changed by more than it (with 0 a lane stops only at an exact fixed point, where further iterations
     change nothing)."""
-    for l in range(nl):
-        lane[L_LIVE_V, l] = _ONE
+    for li in range(nl):
+        lane[L_LIVE_V, li] = _ONE
     tol = F32(vel_tol)
     for _ in range(vel_iters):
-        for l in range(nl):
-            lane[L_CHANGE, l] = _Z
+        for li in range(nl):
+            lane[L_CHANGE, li] = _Z
         if with_joints:
             _joints_velocity(nl, body, jnt, lane)
         _contacts_velocity(nl, body, con, ngrp, lane)
         any_live = False
-        for l in range(nl):
-            if lane[L_LIVE_V, l] != _Z and lane[L_CHANGE, l] <= tol:
-                lane[L_LIVE_V, l] = _Z
-            any_live = any_live or lane[L_LIVE_V, l] != _Z
+        for li in range(nl):
+            if lane[L_LIVE_V, li] != _Z and lane[L_CHANGE, li] <= tol:
+                lane[L_LIVE_V, li] = _Z
+            any_live = any_live or lane[L_LIVE_V, li] != _Z
         if not any_live:
             break
 
@@ -1990,10 +1990,10 @@ def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_i
     per-step translation and rotation clamps), the position iterations with each walker's early exit."""
     fx = _DT32 * (INV_MASS32[0] * F32(force_x))
     for k in range(NUM_BODIES):
-        for l in range(nl):
-            body[B_VY, k, l] += _DT32 * _GRAVITY32
-    for l in range(nl):
-        body[B_VX, 0, l] += fx
+        for li in range(nl):
+            body[B_VY, k, li] += _DT32 * _GRAVITY32
+    for li in range(nl):
+        body[B_VX, 0, li] += fx
     _init_contacts(nl, body, con, ngrp, trig)
     _warm_start_contacts(nl, body, con, ngrp)
     _init_joints(nl, body, jnt, trig)
@@ -2005,17 +2005,17 @@ def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_i
 @njit(cache=True)
 def _integrate_positions(nl, body, h):
     for k in range(NUM_BODIES):
-        for l in range(nl):
-            _integrate_body(body, k, l, h)
+        for li in range(nl):
+            _integrate_body(body, k, li, h)
 
 
 @njit(cache=True, inline="always")
-def _integrate_body(body, k, l, h):
+def _integrate_body(body, k, li, h):
     """Positions from velocities over ``h`` with Box2D's per-step clamps (2 m, pi/2), which scale the
     velocities too."""
-    vx = body[B_VX, k, l]
-    vy = body[B_VY, k, l]
-    w = body[B_W, k, l]
+    vx = body[B_VX, k, li]
+    vy = body[B_VY, k, li]
+    w = body[B_W, k, li]
     tx = h * vx
     ty = h * vy
     t2 = tx * tx + ty * ty
@@ -2026,32 +2026,32 @@ def _integrate_body(body, k, l, h):
     rot = h * w
     if rot * rot > _MAX_ROTATION2_32:
         w *= _MAX_ROTATION32 / abs(rot)
-    body[B_VX, k, l] = vx
-    body[B_VY, k, l] = vy
-    body[B_W, k, l] = w
-    body[B_CX, k, l] += h * vx
-    body[B_CY, k, l] += h * vy
-    body[B_A, k, l] += h * w
+    body[B_VX, k, li] = vx
+    body[B_VY, k, li] = vy
+    body[B_W, k, li] = w
+    body[B_CX, k, li] += h * vx
+    body[B_CY, k, li] += h * vy
+    body[B_A, k, li] += h * w
 
 
 @njit(cache=True)
 def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
     whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island."""
-    for l in range(nl):
-        lane[L_LIVE_P, l] = _ONE
+    for li in range(nl):
+        lane[L_LIVE_P, li] = _ONE
     for _ in range(pos_iters):
-        for l in range(nl):
-            lane[L_MIN_SEP, l] = _Z
-            lane[L_JOINTS_OK, l] = _ONE
+        for li in range(nl):
+            lane[L_MIN_SEP, li] = _Z
+            lane[L_JOINTS_OK, li] = _ONE
         _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte)
         if with_joints:
             _joints_position(nl, body, jnt, lane, trig)
         any_live = False
-        for l in range(nl):
-            if lane[L_LIVE_P, l] != _Z and lane[L_MIN_SEP, l] >= ok_sep and lane[L_JOINTS_OK, l] != _Z:
-                lane[L_LIVE_P, l] = _Z
-            any_live = any_live or lane[L_LIVE_P, l] != _Z
+        for li in range(nl):
+            if lane[L_LIVE_P, li] != _Z and lane[L_MIN_SEP, li] >= ok_sep and lane[L_JOINTS_OK, li] != _Z:
+                lane[L_LIVE_P, li] = _Z
+            any_live = any_live or lane[L_LIVE_P, li] != _Z
         if not any_live:
             break
 
@@ -2120,64 +2120,64 @@ def _reset_walker(b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags
 
 
 @njit(cache=True)
-def _pack_bodies(l, b, c, a, v, w, body):
+def _pack_bodies(li, b, c, a, v, w, body):
     for k in range(NUM_BODIES):
-        body[B_CX, k, l] = c[b, k, 0]
-        body[B_CY, k, l] = c[b, k, 1]
-        body[B_A, k, l] = a[b, k]
-        body[B_VX, k, l] = v[b, k, 0]
-        body[B_VY, k, l] = v[b, k, 1]
-        body[B_W, k, l] = w[b, k]
+        body[B_CX, k, li] = c[b, k, 0]
+        body[B_CY, k, li] = c[b, k, 1]
+        body[B_A, k, li] = a[b, k]
+        body[B_VX, k, li] = v[b, k, 0]
+        body[B_VY, k, li] = v[b, k, 1]
+        body[B_W, k, li] = w[b, k]
 
 
 @njit(cache=True)
-def _pack_contact(s, l, cts_b, timp_b, ci, con, warm):
-    """Contact slot ``ci`` of a walker into solver slot ``s`` of lane ``l`` (impulses kept when ``warm``)."""
+def _pack_contact(s, li, cts_b, timp_b, ci, con, warm):
+    """Contact slot ``ci`` of a walker into solver slot ``s`` of lane ``li`` (impulses kept when ``warm``)."""
     for r in range(33):
-        con[s, r, l] = 0.0
-    con[s, C_ACT, l] = 1.0
-    con[s, C_FACEB, l] = cts_b[ci, _C_TYPE]
-    con[s, C_LNX, l] = cts_b[ci, _C_LN]
-    con[s, C_LNY, l] = cts_b[ci, _C_LN + 1]
-    con[s, C_LPX, l] = cts_b[ci, _C_LP]
-    con[s, C_LPY, l] = cts_b[ci, _C_LP + 1]
-    con[s, C_P1X, l] = cts_b[ci, _C_P0]
-    con[s, C_P1Y, l] = cts_b[ci, _C_P0 + 1]
-    con[s, C_P2X, l] = cts_b[ci, _C_P1]
-    con[s, C_P2Y, l] = cts_b[ci, _C_P1 + 1]
-    con[s, C_PT2, l] = 1.0 if cts_b[ci, _C_NPTS] == 2.0 else 0.0
+        con[s, r, li] = 0.0
+    con[s, C_ACT, li] = 1.0
+    con[s, C_FACEB, li] = cts_b[ci, _C_TYPE]
+    con[s, C_LNX, li] = cts_b[ci, _C_LN]
+    con[s, C_LNY, li] = cts_b[ci, _C_LN + 1]
+    con[s, C_LPX, li] = cts_b[ci, _C_LP]
+    con[s, C_LPY, li] = cts_b[ci, _C_LP + 1]
+    con[s, C_P1X, li] = cts_b[ci, _C_P0]
+    con[s, C_P1Y, li] = cts_b[ci, _C_P0 + 1]
+    con[s, C_P2X, li] = cts_b[ci, _C_P1]
+    con[s, C_P2Y, li] = cts_b[ci, _C_P1 + 1]
+    con[s, C_PT2, li] = 1.0 if cts_b[ci, _C_NPTS] == 2.0 else 0.0
     if warm:
-        con[s, C_NI1, l] = cts_b[ci, _C_NI0]
-        con[s, C_NI2, l] = cts_b[ci, _C_NI1]
-        con[s, C_TI1, l] = timp_b[ci, 0]
-        con[s, C_TI2, l] = timp_b[ci, 1]
+        con[s, C_NI1, li] = cts_b[ci, _C_NI0]
+        con[s, C_NI2, li] = cts_b[ci, _C_NI1]
+        con[s, C_TI1, li] = timp_b[ci, 0]
+        con[s, C_TI2, li] = timp_b[ci, 1]
 
 
 @njit(cache=True)
-def _pack_lane(l, b, action, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
+def _pack_lane(li, b, action, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
     """Walker ``b``'s state (bodies, joints with this step's motor settings, contacts grouped by body) into
-    lane ``l`` of the lockstep solver."""
+    lane ``li`` of the lockstep solver."""
     body, jnt, con, lane, ngrp, trig, gcount = ws
-    _pack_bodies(l, b, c, a, v, w, body)
+    _pack_bodies(li, b, c, a, v, w, body)
     for jn in range(NUM_JOINTS):
-        jnt[J_IX, jn, l] = j_imp[b, jn, 0]
-        jnt[J_IY, jn, l] = j_imp[b, jn, 1]
-        jnt[J_IZ, jn, l] = j_imp[b, jn, 2]
-        jnt[J_MI, jn, l] = j_motor[b, jn]
+        jnt[J_IX, jn, li] = j_imp[b, jn, 0]
+        jnt[J_IY, jn, li] = j_imp[b, jn, 1]
+        jnt[J_IZ, jn, li] = j_imp[b, jn, 2]
+        jnt[J_MI, jn, li] = j_motor[b, jn]
         # the reference's torque mode: motorSpeed = speed * sign(a), maxMotorTorque = torque * clip(|a|, 0, 1)
         act = action[jn]
         sgn = 1.0 if act > 0.0 else (-1.0 if act < 0.0 else 0.0)
-        jnt[J_MS, jn, l] = JOINT_SPEED_NB[jn] * sgn
+        jnt[J_MS, jn, li] = JOINT_SPEED_NB[jn] * sgn
         mag = min(abs(act), 1.0)
-        jnt[J_MAXI, jn, l] = _DT32 * np.float32(MOTORS_TORQUE * mag)
-        jnt[J_LOW, jn, l] = 1.0 if j_limit[b, jn] == 1 else 0.0
-        jnt[J_UPP, jn, l] = 1.0 if j_limit[b, jn] == 2 else 0.0
+        jnt[J_MAXI, jn, li] = _DT32 * np.float32(MOTORS_TORQUE * mag)
+        jnt[J_LOW, jn, li] = 1.0 if j_limit[b, jn] == 1 else 0.0
+        jnt[J_UPP, jn, li] = 1.0 if j_limit[b, jn] == 2 else 0.0
     for p in range(NUM_BODIES):
-        gcount[p, l] = 0
+        gcount[p, li] = 0
     for ci in range(ncts[b]):
         p = BODY_GROUP[int(cts[b, ci, _C_BODY])]
-        _pack_contact(p * GROUP + gcount[p, l], l, cts[b], timp[b], ci, con, True)
-        gcount[p, l] += 1
+        _pack_contact(p * GROUP + gcount[p, li], li, cts[b], timp[b], ci, con, True)
+        gcount[p, li] += 1
 
 
 @njit(cache=True)
@@ -2186,42 +2186,42 @@ def _close_groups(nl, ws):
     body, jnt, con, lane, ngrp, trig, gcount = ws
     for p in range(NUM_BODIES):
         n = 0
-        for l in range(nl):
-            n = max(n, gcount[p, l])
+        for li in range(nl):
+            n = max(n, gcount[p, li])
         ngrp[p] = n
-        for l in range(nl):
-            for q in range(gcount[p, l], n):
+        for li in range(nl):
+            for q in range(gcount[p, li], n):
                 for r in range(33):
-                    con[p * GROUP + q, r, l] = 0.0
+                    con[p * GROUP + q, r, li] = 0.0
 
 
 @njit(cache=True)
-def _unpack_lane(l, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
-    """Lane ``l`` back into walker ``b``'s rows (``b2ContactSolver::StoreImpulses`` for the contacts)."""
+def _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
+    """Lane ``li`` back into walker ``b``'s rows (``b2ContactSolver::StoreImpulses`` for the contacts)."""
     body, jnt, con, lane, ngrp, trig, gcount = ws
     for k in range(NUM_BODIES):
-        c[b, k, 0] = body[B_CX, k, l]
-        c[b, k, 1] = body[B_CY, k, l]
-        a[b, k] = body[B_A, k, l]
-        v[b, k, 0] = body[B_VX, k, l]
-        v[b, k, 1] = body[B_VY, k, l]
-        w[b, k] = body[B_W, k, l]
+        c[b, k, 0] = body[B_CX, k, li]
+        c[b, k, 1] = body[B_CY, k, li]
+        a[b, k] = body[B_A, k, li]
+        v[b, k, 0] = body[B_VX, k, li]
+        v[b, k, 1] = body[B_VY, k, li]
+        w[b, k] = body[B_W, k, li]
     for jn in range(NUM_JOINTS):
-        j_imp[b, jn, 0] = jnt[J_IX, jn, l]
-        j_imp[b, jn, 1] = jnt[J_IY, jn, l]
-        j_imp[b, jn, 2] = jnt[J_IZ, jn, l]
-        j_motor[b, jn] = jnt[J_MI, jn, l]
-        j_limit[b, jn] = 1 if jnt[J_LOW, jn, l] != 0.0 else (2 if jnt[J_UPP, jn, l] != 0.0 else 0)
+        j_imp[b, jn, 0] = jnt[J_IX, jn, li]
+        j_imp[b, jn, 1] = jnt[J_IY, jn, li]
+        j_imp[b, jn, 2] = jnt[J_IZ, jn, li]
+        j_motor[b, jn] = jnt[J_MI, jn, li]
+        j_limit[b, jn] = 1 if jnt[J_LOW, jn, li] != 0.0 else (2 if jnt[J_UPP, jn, li] != 0.0 else 0)
     for p in range(NUM_BODIES):
-        gcount[p, l] = 0
+        gcount[p, li] = 0
     for ci in range(ncts[b]):
         p = BODY_GROUP[int(cts[b, ci, _C_BODY])]
-        s = p * GROUP + gcount[p, l]
-        gcount[p, l] += 1
-        cts[b, ci, _C_NI0] = con[s, C_NI1, l]
-        cts[b, ci, _C_NI1] = con[s, C_NI2, l]
-        timp[b, ci, 0] = con[s, C_TI1, l]
-        timp[b, ci, 1] = con[s, C_TI2, l]
+        s = p * GROUP + gcount[p, li]
+        gcount[p, li] += 1
+        cts[b, ci, _C_NI0] = con[s, C_NI1, li]
+        cts[b, ci, _C_NI1] = con[s, C_NI2, li]
+        timp[b, ci, 0] = con[s, C_TI1, li]
+        timp[b, ci, 1] = con[s, C_TI2, li]
 
 
 @njit(cache=True)
@@ -2321,33 +2321,33 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
     fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
     new_cts, new_timp, scratch, ids, out, fractions, toi, start, ws, ws1 = scr
     c0s, a0s = start
-    for l in range(nl):
-        b = walkers[l]
+    for li in range(nl):
+        b = walkers[li]
         _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb, cell_first,
                       max_width, new_cts, new_timp, scratch, ids, out)
         for k in range(NUM_BODIES):
-            c0s[l, k, 0] = c[b, k, 0]
-            c0s[l, k, 1] = c[b, k, 1]
-            a0s[l, k] = a[b, k]
-        _pack_lane(l, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+            c0s[li, k, 0] = c[b, k, 0]
+            c0s[li, k, 1] = c[b, k, 1]
+            a0s[li, k] = a[b, k]
+        _pack_lane(li, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
     # pad a remainder of 3 or more walkers to a whole vector with copies of the first walker (computed,
     # never read back): one vector pass costs about as much as two or three scalar ones
     body, jnt, con, lane, ngrp, trig, gcount = ws
     n_pad = nl
     if nl % VECTOR >= 3:
         n_pad = min((nl + VECTOR - 1) // VECTOR * VECTOR, body.shape[2])
-    for l in range(nl, n_pad):
+    for li in range(nl, n_pad):
         b = walkers[0]
-        _pack_lane(l, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+        _pack_lane(li, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
     _close_groups(n_pad, ws)
     _solve_lanes(n_pad, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol)
     alpha0, wv, counts, dis = toi
-    for l in range(nl):
-        b = walkers[l]
-        _unpack_lane(l, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
-        _sync_tree(b, trees, c0s[l], a0s[l], c[b], a[b])
+    for li in range(nl):
+        b = walkers[li]
+        _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
+        _sync_tree(b, trees, c0s[li], a0s[li], c[b], a[b])
         if use_toi:
-            _solve_toi(b, c, a, v, w, c0s[l], a0s[l], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
+            _solve_toi(b, c, a, v, w, c0s[li], a0s[li], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
                        fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp,
                        wv, counts, dis, vel_tol, ws1, trees)
         r, t, f = _observe(b, actions[b], c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals,
