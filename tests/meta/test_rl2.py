@@ -9,10 +9,10 @@ jnp = pytest.importorskip("jax.numpy")
 from aiga.meta.rl2 import RL2Config, agent_step, make_rl2, replay  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def setup():
+@pytest.fixture(scope="module", params=[False, True], ids=["gru", "layer-norm-gru"])
+def setup(request):
     cfg = RL2Config(env="mdp", mdp_states=3, mdp_actions=2, mdp_horizon=3, episodes=3, hidden=8, trials=8,
-                    minibatches=2)
+                    minibatches=2, layer_norm=request.param)
     m = make_rl2(cfg)
     state = jax.jit(m.init)(jax.random.PRNGKey(0))
     tasks = jax.vmap(m.env.sample_params)(jax.random.split(jax.random.PRNGKey(1), 4))
