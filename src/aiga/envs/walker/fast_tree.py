@@ -126,69 +126,42 @@ def _balance(box, node, meta, ia):
     ib = node[ia, N_CHILD1]
     ic = node[ia, N_CHILD2]
     balance = node[ic, N_HEIGHT] - node[ib, N_HEIGHT]
-    if balance > 1:  # rotate C up
-        i_f = node[ic, N_CHILD1]
-        i_g = node[ic, N_CHILD2]
-        node[ic, N_CHILD1] = ia
-        node[ic, N_PARENT] = node[ia, N_PARENT]
-        node[ia, N_PARENT] = ic
-        pc = node[ic, N_PARENT]
-        if pc != NULL:
-            if node[pc, N_CHILD1] == ia:
-                node[pc, N_CHILD1] = ic
-            else:
-                node[pc, N_CHILD2] = ic
-        else:
-            meta[M_ROOT] = ic
-        if node[i_f, N_HEIGHT] > node[i_g, N_HEIGHT]:
-            node[ic, N_CHILD2] = i_f
-            node[ia, N_CHILD2] = i_g
-            node[i_g, N_PARENT] = ia
-            _combine(box, ia, ib, i_g)
-            _combine(box, ic, ia, i_f)
-            node[ia, N_HEIGHT] = 1 + max(node[ib, N_HEIGHT], node[i_g, N_HEIGHT])
-            node[ic, N_HEIGHT] = 1 + max(node[ia, N_HEIGHT], node[i_f, N_HEIGHT])
-        else:
-            node[ic, N_CHILD2] = i_g
-            node[ia, N_CHILD2] = i_f
-            node[i_f, N_PARENT] = ia
-            _combine(box, ia, ib, i_f)
-            _combine(box, ic, ia, i_g)
-            node[ia, N_HEIGHT] = 1 + max(node[ib, N_HEIGHT], node[i_f, N_HEIGHT])
-            node[ic, N_HEIGHT] = 1 + max(node[ia, N_HEIGHT], node[i_g, N_HEIGHT])
-        return ic
-    if balance < -1:  # rotate B up
-        i_d = node[ib, N_CHILD1]
-        i_e = node[ib, N_CHILD2]
-        node[ib, N_CHILD1] = ia
-        node[ib, N_PARENT] = node[ia, N_PARENT]
-        node[ia, N_PARENT] = ib
-        pb = node[ib, N_PARENT]
-        if pb != NULL:
-            if node[pb, N_CHILD1] == ia:
-                node[pb, N_CHILD1] = ib
-            else:
-                node[pb, N_CHILD2] = ib
-        else:
-            meta[M_ROOT] = ib
-        if node[i_d, N_HEIGHT] > node[i_e, N_HEIGHT]:
-            node[ib, N_CHILD2] = i_d
-            node[ia, N_CHILD1] = i_e
-            node[i_e, N_PARENT] = ia
-            _combine(box, ia, ic, i_e)
-            _combine(box, ib, ia, i_d)
-            node[ia, N_HEIGHT] = 1 + max(node[ic, N_HEIGHT], node[i_e, N_HEIGHT])
-            node[ib, N_HEIGHT] = 1 + max(node[ia, N_HEIGHT], node[i_d, N_HEIGHT])
-        else:
-            node[ib, N_CHILD2] = i_e
-            node[ia, N_CHILD1] = i_d
-            node[i_d, N_PARENT] = ia
-            _combine(box, ia, ic, i_d)
-            _combine(box, ib, ia, i_e)
-            node[ia, N_HEIGHT] = 1 + max(node[ic, N_HEIGHT], node[i_d, N_HEIGHT])
-            node[ib, N_HEIGHT] = 1 + max(node[ia, N_HEIGHT], node[i_e, N_HEIGHT])
-        return ib
+    if balance > 1:  # rotate C up (A's second child)
+        return _rotate_up(box, node, meta, ia, ic, ib, N_CHILD2)
+    if balance < -1:  # rotate B up (A's first child)
+        return _rotate_up(box, node, meta, ia, ib, ic, N_CHILD1)
     return ia
+
+
+@njit(cache=True, inline="always")
+def _rotate_up(box, node, meta, ia, iu, i_s, slot):
+    """b2DynamicTree::Balance's rotation: child ``iu`` (in A's ``slot``) becomes the parent of A; the
+    taller of its children stays with it, the other takes ``iu``'s place under A beside ``i_s``."""
+    i_x = node[iu, N_CHILD1]
+    i_y = node[iu, N_CHILD2]
+    node[iu, N_CHILD1] = ia
+    node[iu, N_PARENT] = node[ia, N_PARENT]
+    node[ia, N_PARENT] = iu
+    pu = node[iu, N_PARENT]
+    if pu != NULL:
+        if node[pu, N_CHILD1] == ia:
+            node[pu, N_CHILD1] = iu
+        else:
+            node[pu, N_CHILD2] = iu
+    else:
+        meta[M_ROOT] = iu
+    if node[i_x, N_HEIGHT] > node[i_y, N_HEIGHT]:
+        keep, give = i_x, i_y
+    else:
+        keep, give = i_y, i_x
+    node[iu, N_CHILD2] = keep
+    node[ia, slot] = give
+    node[give, N_PARENT] = ia
+    _combine(box, ia, i_s, give)
+    _combine(box, iu, ia, keep)
+    node[ia, N_HEIGHT] = 1 + max(node[i_s, N_HEIGHT], node[give, N_HEIGHT])
+    node[iu, N_HEIGHT] = 1 + max(node[ia, N_HEIGHT], node[keep, N_HEIGHT])
+    return iu
 
 
 @njit(cache=True)
