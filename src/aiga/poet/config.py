@@ -111,6 +111,20 @@ LAPTOP: dict[str, Any] = {
     **_es(pairs=24),
 }
 
+# Smallest run in which every rule fires (tests and demos): not meant to learn anything.
+SMOKE: dict[str, Any] = {
+    "iterations": 12,
+    "transfer_every": 2,
+    "reproduce_every": 3,
+    "repro_threshold": -1e9,
+    "mc_lo": -1e9,
+    "mc_hi": 1e9,
+    "capacity": 3,
+    "max_children": 2,
+    "max_steps": 40,
+    **_es(pairs=3),
+}
+
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     # variant -> preset name -> settings (over the dataclass defaults)
     "poet": {
@@ -124,19 +138,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "code": {"mc_lo": 25.0, "mc_hi": 340.0, "capacity": 25, "reproduce_every": 200, "iterations": 25_200},
         # Scaled to show the loop on 2 cores within an hour; docs/poet.md gives the reason for each value.
         "laptop": LAPTOP,
-        # Smallest run in which every rule fires (tests and demos): not meant to learn anything.
-        "smoke": {
-            "iterations": 12,
-            "transfer_every": 2,
-            "reproduce_every": 3,
-            "repro_threshold": -1e9,
-            "mc_lo": -1e9,
-            "mc_hi": 1e9,
-            "capacity": 3,
-            "max_children": 2,
-            "max_steps": 40,
-            **_es(pairs=3),
-        },
+        "smoke": SMOKE,
     },
     "enhanced": {
         "paper": {
@@ -148,18 +150,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
         "code": {"mc_lo": 25.0, "mc_hi": 340.0, "capacity": 40, "reproduce_every": 150, "iterations": 60_000},
         "laptop": {**LAPTOP, "reproduce_every": 20},  # 150/200 of POET's interval, as in the papers
-        "smoke": {
-            "iterations": 12,
-            "transfer_every": 2,
-            "reproduce_every": 3,
-            "repro_threshold": -1e9,
-            "mc_lo": -1e9,
-            "mc_hi": 1e9,
-            "capacity": 3,
-            "max_children": 2,
-            "max_steps": 40,
-            **_es(pairs=3),
-        },
+        "smoke": SMOKE,
     },
 }
 PRESET_NAMES = ("paper", "code", "laptop", "smoke")

@@ -134,6 +134,17 @@ def _balance(box, node, meta, ia):
 
 
 @njit(cache=True, inline="always")
+def _replace_child(node, meta, parent, old, new):
+    """Put ``new`` in the child slot of ``parent`` that held ``old`` (the root when ``parent`` is NULL)."""
+    if parent == NULL:
+        meta[M_ROOT] = new
+    elif node[parent, N_CHILD1] == old:
+        node[parent, N_CHILD1] = new
+    else:
+        node[parent, N_CHILD2] = new
+
+
+@njit(cache=True, inline="always")
 def _rotate_up(box, node, meta, ia, iu, i_s, slot):
     """b2DynamicTree::Balance's rotation: child ``iu`` (in A's ``slot``) becomes the parent of A; the
     taller of its children stays with it, the other takes ``iu``'s place under A beside ``i_s``."""
@@ -142,14 +153,7 @@ def _rotate_up(box, node, meta, ia, iu, i_s, slot):
     node[iu, N_CHILD1] = ia
     node[iu, N_PARENT] = node[ia, N_PARENT]
     node[ia, N_PARENT] = iu
-    pu = node[iu, N_PARENT]
-    if pu != NULL:
-        if node[pu, N_CHILD1] == ia:
-            node[pu, N_CHILD1] = iu
-        else:
-            node[pu, N_CHILD2] = iu
-    else:
-        meta[M_ROOT] = iu
+    _replace_child(node, meta, node[iu, N_PARENT], ia, iu)
     if node[i_x, N_HEIGHT] > node[i_y, N_HEIGHT]:
         keep, give = i_x, i_y
     else:
@@ -208,13 +212,7 @@ def _insert_leaf(box, node, meta, leaf):
     node[new_parent, N_USER] = 0
     _combine(box, new_parent, leaf, sibling)
     node[new_parent, N_HEIGHT] = node[sibling, N_HEIGHT] + 1
-    if old_parent != NULL:
-        if node[old_parent, N_CHILD1] == sibling:
-            node[old_parent, N_CHILD1] = new_parent
-        else:
-            node[old_parent, N_CHILD2] = new_parent
-    else:
-        meta[M_ROOT] = new_parent
+    _replace_child(node, meta, old_parent, sibling, new_parent)
     node[new_parent, N_CHILD1] = sibling
     node[new_parent, N_CHILD2] = leaf
     node[sibling, N_PARENT] = new_parent
@@ -239,10 +237,7 @@ def _remove_leaf(box, node, meta, leaf):
     grand = node[parent, N_PARENT]
     sibling = node[parent, N_CHILD2] if node[parent, N_CHILD1] == leaf else node[parent, N_CHILD1]
     if grand != NULL:
-        if node[grand, N_CHILD1] == parent:
-            node[grand, N_CHILD1] = sibling
-        else:
-            node[grand, N_CHILD2] = sibling
+        _replace_child(node, meta, grand, parent, sibling)
         node[sibling, N_PARENT] = grand
         _free(node, meta, parent)
         index = grand
