@@ -94,10 +94,15 @@ from aiga.envs.walker.fast_tree import ray_polygon as _ray_polygon
 # a loop LLVM must check at run time that the rows do not overlap, and by default it gives up above 8
 # (or, with a pragma, 128) such checks, leaving the loops scalar. Raising the limits only lets it emit the
 # checks (a few compares per loop entry); it changes no arithmetic. Set before any of this module compiles.
-for _opt in ("runtime-memory-check-threshold", "pragma-vectorize-memory-check-threshold",
-             "vectorize-memory-check-threshold"):
+# LLVM >= 17 also hoists such checks out of the enclosing loop, widening each row's range to everything the
+# outer loop touches: for the contact kernels (slot s = group * GROUP + q, affine in q) the widened ranges
+# of the written and the read rows overlap whenever a body has two or more contacts, the check fails at run
+# time and the scalar loop runs (found with `perf record`: the hot code was scalar). Keeping the checks in
+# the inner loop makes `_contacts_velocity` ~3x faster at 64 lanes, with bit-identical results.
+for _opt, _value in (("runtime-memory-check-threshold", 1024), ("pragma-vectorize-memory-check-threshold", 1024),
+                     ("vectorize-memory-check-threshold", 1024), ("hoist-runtime-checks", "false")):
     try:
-        _llvm.set_option("aiga", f"--{_opt}=1024")
+        _llvm.set_option("aiga", f"--{_opt}={_value}")
     except Exception:  # noqa: BLE001 - an LLVM without the option: the loops stay scalar, results are equal
         pass
 
@@ -1930,7 +1935,8 @@ def _joints_position(nl, body, jnt, lane, trig):
             impulse = -motor_mass * cc if (live and (lower or upper)) else _Z
             body[B_A, ka, li] -= ia * impulse
             body[B_A, kb, li] += ib * impulse
-            lane[L_JOINTS_OK, li] = lane[L_JOINTS_OK, li] if err <= _ANGULAR_SLOP32 else _Z
+            # min of 0/1 flags, not a conditional store: LLVM's masked store here kept the loop scalar
+            lane[L_JOINTS_OK, li] = min(lane[L_JOINTS_OK, li], _ONE if err <= _ANGULAR_SLOP32 else _Z)
         for li in range(nl):
             live = lane[L_LIVE_P, li] != _Z
             sa, ca = _sincos32(body[B_A, ka, li])
@@ -1957,7 +1963,7 @@ def _joints_position(nl, body, jnt, lane, trig):
             body[B_CX, kb, li] += mb * ix
             body[B_CY, kb, li] += mb * iy
             body[B_A, kb, li] += ib * (rbx * iy - rby * ix)
-            lane[L_JOINTS_OK, li] = lane[L_JOINTS_OK, li] if position_error <= _SLOP32 else _Z
+            lane[L_JOINTS_OK, li] = min(lane[L_JOINTS_OK, li], _ONE if position_error <= _SLOP32 else _Z)
 
 
 @njit(cache=True)
