@@ -12,7 +12,8 @@ and then of 2 workers, in the same process, BLAS pinned to one thread. Prints on
     env_steps, steps_per_s_1, steps_per_s_2  environment steps of the step and their rates
     noise_seconds_per_vector                 cost of regenerating one 2,804-float perturbation
 
-Usage: ``OMP_NUM_THREADS=1 python bench/es_step.py [--pairs 256] [--max-steps 2000] [--seed 0]``.
+Usage: ``OMP_NUM_THREADS=1 python bench/es_step.py [--pairs 256] [--max-steps 2000] [--seed 0] [--sim box2d]``
+(``--sim fast``: the compiled simulator, ``docs/walker.md``; its workers run it on one thread each).
 The workers are warmed up (started, course built) before timing. Each figure is one step: on a machine
 shared with other jobs, compare the two columns of the same run, not runs across time.
 """
@@ -33,7 +34,9 @@ def main() -> int:
     ap.add_argument("--pairs", type=int, default=256)
     ap.add_argument("--max-steps", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sim", choices=("box2d", "fast"), default="box2d")
     args = ap.parse_args()
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
     import numpy as np
 
@@ -48,14 +51,14 @@ def main() -> int:
     policy = MLPPolicy()
     cfg = ESConfig(pairs=args.pairs)
     state = ESState.initial(policy.init(make_rng(args.seed, "policy-init")), cfg)
-    objective = CourseObjective(CourseParams.flat(), args.max_steps)
+    objective = CourseObjective(CourseParams.flat(), args.max_steps, sim=args.sim)
 
     t0 = time.perf_counter()
     for i in range(200):
         perturbation(args.seed, (1, 2), i, policy.num_params)
     noise_s = (time.perf_counter() - t0) / 200
 
-    out = {"pairs": args.pairs, "population": 2 * args.pairs, "max_steps": args.max_steps,
+    out = {"sim": args.sim, "pairs": args.pairs, "population": 2 * args.pairs, "max_steps": args.max_steps,
            "num_params": policy.num_params, "noise_seconds_per_vector": round(noise_s, 7)}
     thetas = {}
     for n in (1, 2):

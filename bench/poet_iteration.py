@@ -14,7 +14,8 @@ Prints one JSON line:
     env_share                    share of the wall time spent inside rollouts (simulator + policy)
     workers                      evaluator processes (``--workers``; 1 = in this process)
 
-Usage: ``OMP_NUM_THREADS=1 python bench/poet_iteration.py [--workers 1] [--variant poet]``.
+Usage: ``OMP_NUM_THREADS=1 python bench/poet_iteration.py [--workers 1] [--variant poet] [--sim box2d]``
+(``--sim fast``: the compiled simulator, ``docs/walker.md``).
 On a machine shared with other jobs the absolute time moves; ``env_share`` is the stable figure.
 """
 
@@ -34,7 +35,9 @@ def main() -> int:
     ap.add_argument("--variant", choices=("poet", "enhanced"), default="poet")
     ap.add_argument("--warmup-steps", type=int, default=3, help="ES steps on flat before timing")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sim", choices=("box2d", "fast"), default="box2d")
     args = ap.parse_args()
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
     from aiga.core.config import from_dict
     from aiga.core.seeding import make_rng
@@ -42,7 +45,7 @@ def main() -> int:
     from aiga.poet.config import POETConfig, preset
     from aiga.poet.loop import POET, make_family
 
-    cfg = from_dict(POETConfig, {**preset(args.variant, "laptop"), "seed": args.seed})
+    cfg = from_dict(POETConfig, {**preset(args.variant, "laptop"), "seed": args.seed, "sim": args.sim})
     evaluator = make_evaluator(args.workers)
     try:
         poet = POET(cfg, make_family(cfg), evaluator)
@@ -80,6 +83,7 @@ def main() -> int:
                 "steps_per_s": round(steps / wall, 1),
                 "workers": args.workers,
                 "variant": args.variant,
+                "sim": args.sim,
                 "niches": 5,
                 "env_share": round(_ENV_SECONDS[0] / (wall * max(1, args.workers)), 3),
             }

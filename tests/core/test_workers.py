@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from toy_objectives import DieOnce, Sphere
+from toy_objectives import BatchedSphere, DieOnce, Sphere
 
 from aiga.core.es import ESConfig, ESState, es_step, es_step_many, proposal_step, proposal_steps
 from aiga.core.noise import perturbation, perturbations, step_key
@@ -69,6 +69,25 @@ def test_results_independent_of_backend_and_worker_count():
     assert props[0][0].tobytes() == alone.tobytes()
     for j, (obj, th) in enumerate(jobs):
         assert res.returns[j] == obj.build()(th[None, :])[0][0]
+
+
+def test_objective_task_size_hint_sets_the_chunks_not_the_results():
+    """An objective's ``pairs_per_task`` / ``thetas_per_task`` raise the evaluator's chunk size (never
+    lower it); the ES step is bit-identical to the one cut in the evaluator's own chunks."""
+    ev = InProcessEvaluator(pairs_per_task=4, thetas_per_task=2)
+    cfg = ESConfig(pairs=37)
+    state = ESState.initial(np.linspace(-0.5, 0.5, 40), cfg)
+    hinted, stats = es_step(state, cfg, BatchedSphere(40, pairs_per_task=16), ev, 5, ("h", 0))
+    # 37 pairs in chunks of 16: tasks of 32, 32 and 10 rollouts (each task is one call)
+    assert stats.lengths[:, 0].tolist() == [32] * 16 + [32] * 16 + [10] * 5
+    plain, _ = es_step(state, cfg, Sphere(40), ev, 5, ("h", 0))
+    assert hinted.theta.tobytes() == plain.theta.tobytes()
+    # a hint below the evaluator's size changes nothing: chunks of 4 pairs = 8 rollouts
+    _, small = es_step(state, cfg, BatchedSphere(40, pairs_per_task=1), ev, 5, ("h", 0))
+    assert small.lengths[:, 0].tolist() == [8] * 36 + [2]
+    # plain evaluations: 12 thetas in chunks of 5 (the hint), 5 + 5 + 2
+    res = ev.evaluate([(BatchedSphere(40), np.full(40, 0.1 * i)) for i in range(12)])
+    assert res.lengths.tolist() == [5] * 10 + [2] * 2
 
 
 def test_killed_worker_costs_a_retry(tmp_path: Path):

@@ -55,3 +55,24 @@ class DieOnce:
             raise AssertionError("unreachable")
 
         return f
+
+
+@dataclass(frozen=True)
+class BatchedSphere(Sphere):
+    """``Sphere`` that asks for whole batches, as the compiled walker simulator does (``pairs_per_task``,
+    ``thetas_per_task``); it records each call's batch size in its lengths so a test can see the chunks."""
+
+    pairs_per_task: int = 16
+    thetas_per_task: int = 5
+
+    def cache_key(self) -> tuple:
+        return ("batched-sphere", self.dim, self.target_seed, self.pairs_per_task, self.thetas_per_task)
+
+    def build(self):
+        inner = Sphere(self.dim, self.target_seed).build()
+
+        def f(thetas: np.ndarray):
+            returns, _ = inner(thetas)
+            return returns, np.full(thetas.shape[0], thetas.shape[0])
+
+        return f

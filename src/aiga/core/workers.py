@@ -164,8 +164,16 @@ def _worker_init(master: int) -> None:
 # ------------------------------------------------------------------------------------ master side
 
 
+def _task_size(objective: Any, per_task: int, hint: str) -> int:
+    """The evaluator's chunk size, raised to the objective's own minimum (``pairs_per_task`` or
+    ``thetas_per_task``, optional): a batched simulator wants whole batches. Chunks only group independent
+    rollouts, so no result depends on the size."""
+    return max(int(per_task), int(getattr(objective, hint, 0) or 0))
+
+
 def _pair_tasks(objective: Any, theta: np.ndarray, sigma: float, noise_seed: int, key: tuple[int, ...],
                 pairs: int, per_task: int) -> list[tuple[Callable, tuple]]:
+    per_task = _task_size(objective, per_task, "pairs_per_task")
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     key = step_key(*key)
     return [(run_pair_task, (objective, theta, float(sigma), int(noise_seed), key, s, min(s + per_task, pairs)))
@@ -181,8 +189,9 @@ def _eval_tasks(jobs: Sequence[tuple[Any, np.ndarray]], per_task: int) -> tuple[
         groups.setdefault(k, (obj, []))[1].append(i)
     tasks, index = [], []
     for obj, idx in groups.values():
-        for s in range(0, len(idx), per_task):
-            chunk = idx[s:s + per_task]
+        size = _task_size(obj, per_task, "thetas_per_task")
+        for s in range(0, len(idx), size):
+            chunk = idx[s:s + size]
             thetas = np.stack([np.asarray(jobs[i][1], dtype=np.float64) for i in chunk])
             tasks.append((run_eval_task, (obj, thetas)))
             index.append(chunk)

@@ -95,6 +95,9 @@ def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray, max_steps:
     return returns, lengths
 
 
+FAST_PAIRS_PER_TASK = 64
+
+
 class CourseObjective:
     """A picklable recipe for "score thetas on this course": tiny, importable without side effects.
 
@@ -108,6 +111,18 @@ class CourseObjective:
 
     def __repr__(self) -> str:
         return f"CourseObjective({self.params.describe()}, max_steps={self.max_steps}, sim={self.sim!r})"
+
+    @property
+    def pairs_per_task(self) -> int:
+        """Smallest task an evaluator should cut for this objective (0: the evaluator's own size). The
+        compiled simulator steps a task's rollouts in lockstep chunks of 64 and refills a chunk's lanes as
+        episodes end, so it wants 128 rollouts per task: an ES step on flat ground ran at 7.0k steps/s of
+        CPU with 8 pairs per task, 18.0k with 64 (docs/walker.md). Results do not depend on it."""
+        return FAST_PAIRS_PER_TASK if self.sim == "fast" else 0
+
+    @property
+    def thetas_per_task(self) -> int:
+        return 2 * FAST_PAIRS_PER_TASK if self.sim == "fast" else 0
 
     def cache_key(self) -> str:
         blob = json.dumps({"params": self.params.to_dict(), "max_steps": self.max_steps}, sort_keys=True)
