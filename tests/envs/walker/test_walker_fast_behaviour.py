@@ -67,3 +67,40 @@ def test_returns_rank_like_box2d_64_policies(name):
     ref, fast, rho, floor = _agreement(COURSES[name], _perturbed(64, 0.2, 7), 400)
     print(f"{name}: spearman(box2d, fast) = {rho:.3f}, box2d floor = {floor:.3f}")
     assert rho >= min(0.9, floor - 0.05)
+
+
+# A walker trained in the compiled simulator: the tests' Box2D walker fine-tuned with the reference ES
+# (64 pairs, 150 iterations, 400-step episodes) on flat ground with sim="fast", written by
+# `python bench/walker_transfer.py --iterations 150 --every 25 --save ...` (docs/walker.md).
+FAST_THETA = np.load(Path(__file__).parent / "data" / "walker_fast_trained_theta.npy")
+
+
+def test_walker_trained_in_fast_scores_alike_in_box2d():
+    """The issue's second check on the committed fast-trained walker: its Box2D score is within 10% of its
+    fast-simulator score on the course it was trained on (and it is a walker: 400-step episodes earn a good
+    walker 50-70; the Box2D walker it started from scored 16)."""
+    fast, _ = evaluate_batch(COURSES["flat"], FAST_THETA[None], max_steps=400, sim="fast")
+    box2d, _ = evaluate_batch(COURSES["flat"], FAST_THETA[None], max_steps=400)
+    assert fast[0] > 50.0
+    assert abs(box2d[0] - fast[0]) <= 0.1 * abs(fast[0]), (fast[0], box2d[0])
+
+
+@pytest.mark.slow
+def test_training_in_fast_carries_over_to_box2d():
+    """The same check from scratch: 150 ES iterations in the fast simulator from the Box2D walker (about 5
+    minutes on one core); the trained walker improves by 30 points and keeps its score in Box2D."""
+    from aiga.core.es import ESConfig, ESState, es_step
+    from aiga.core.workers import InProcessEvaluator
+
+    cfg = ESConfig(pairs=64)
+    state = ESState.initial(THETA.astype(np.float64), cfg)
+    objective = CourseObjective(COURSES["flat"], 400, sim="fast")
+    evaluator = InProcessEvaluator()
+    for it in range(1, 151):
+        state, _ = es_step(state, cfg, objective, evaluator, 0, ("transfer", it))
+    fast, _ = evaluate_batch(COURSES["flat"], state.theta[None], max_steps=400, sim="fast")
+    box2d, _ = evaluate_batch(COURSES["flat"], state.theta[None], max_steps=400)
+    start, _ = evaluate_batch(COURSES["flat"], THETA[None], max_steps=400, sim="fast")
+    print(f"fast-trained walker: fast {fast[0]:.2f}, box2d {box2d[0]:.2f} (start {start[0]:.2f})")
+    assert fast[0] > start[0] + 30.0
+    assert abs(box2d[0] - fast[0]) <= 0.1 * abs(fast[0]), (fast[0], box2d[0])

@@ -1,0 +1,92 @@
+"""Train a walker in the compiled simulator, score it in Box2D: does what ``--sim fast`` learns carry over?
+
+Issue #5's second behaviour check. OpenAI-ES (POET's settings, ``--pairs`` antithetic pairs) trains a walker
+on one course with ``sim="fast"``, starting from ``--init`` (default: the tests' walker, trained with the
+reference ES in Box2D, ``tests/envs/walker/data/poet_walker_theta.npy``); every ``--every`` iterations the
+current θ is scored in both simulators (one deterministic episode each, as POET scores). Prints one JSON
+line:
+
+    fast_score, box2d_score      the final θ's scores
+    gap                          |box2d - fast| / |fast| (the issue asks for <= 0.10)
+    trace                        [iteration, fast score, Box2D score] at each check
+    env_steps, seconds           training cost (fast simulator, this process, one core)
+
+Usage: ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python bench/walker_transfer.py [--iterations 40]
+[--pairs 64] [--max-steps 400] [--course flat|rough|hard] [--seed 0] [--every 10] [--init FILE.npy]
+[--save FILE.npy]``. ``--save`` writes the trained θ (the tests' ``walker_fast_trained_theta.npy`` is
+``--iterations 150 --every 25 --save ...`` with the other defaults).
+Short episodes (400 steps, POET's laptop preset) keep it to minutes; a good walker earns 50-70 in them.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from aiga.envs.walker.terrain import CourseParams  # noqa: E402
+
+COURSES = {  # the behaviour tests' flat and rough courses, and walker_sims.py's hard one
+    "flat": CourseParams.flat(seed=0),
+    "rough": CourseParams(roughness=2.0, seed=5),
+    "hard": CourseParams(roughness=4.5, pit_gap=(5.4, 6.0), stump_height=(2.0, 2.4), seed=1),
+}
+DATA = Path(__file__).resolve().parents[1] / "tests" / "envs" / "walker" / "data"
+DEFAULT_INIT = DATA / "poet_walker_theta.npy"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iterations", type=int, default=40)
+    ap.add_argument("--pairs", type=int, default=64)
+    ap.add_argument("--max-steps", type=int, default=400)
+    ap.add_argument("--course", choices=tuple(COURSES), default="flat")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--every", type=int, default=10)
+    ap.add_argument("--init", type=Path, default=DEFAULT_INIT)
+    ap.add_argument("--save", type=Path, default=None, help="write the trained theta here (.npy)")
+    args = ap.parse_args()
+
+    from aiga.core.es import ESConfig, ESState, es_step
+    from aiga.core.workers import InProcessEvaluator
+    from aiga.envs.walker.evaluate import CourseObjective, evaluate_batch
+
+    params = COURSES[args.course]
+    cfg = ESConfig(pairs=args.pairs)
+    state = ESState.initial(np.load(args.init).astype(np.float64), cfg)
+    objective = CourseObjective(params, args.max_steps, sim="fast")
+    evaluator = InProcessEvaluator()
+
+    def scores(theta: np.ndarray) -> tuple[float, float]:
+        fast, _ = evaluate_batch(params, theta[None], max_steps=args.max_steps, sim="fast")
+        box2d, _ = evaluate_batch(params, theta[None], max_steps=args.max_steps)
+        return float(fast[0]), float(box2d[0])
+
+    trace = [[0, *[round(s, 2) for s in scores(state.theta)]]]
+    steps = 0
+    t0 = time.perf_counter()
+    for it in range(1, args.iterations + 1):
+        state, stats = es_step(state, cfg, objective, evaluator, args.seed, ("transfer", it))
+        steps += stats.env_steps
+        if it % args.every == 0 or it == args.iterations:
+            trace.append([it, *[round(s, 2) for s in scores(state.theta)]])
+    seconds = time.perf_counter() - t0
+    if args.save is not None:
+        np.save(args.save, state.theta)
+    fast, box2d = trace[-1][1], trace[-1][2]
+    print(json.dumps({"course": args.course, "iterations": args.iterations, "pairs": args.pairs,
+                      "max_steps": args.max_steps, "fast_score": fast, "box2d_score": box2d,
+                      "gap": round(abs(box2d - fast) / max(abs(fast), 1e-9), 3), "trace": trace,
+                      "env_steps": int(steps), "seconds": round(seconds, 1)}))
+
+
+if __name__ == "__main__":
+    main()
