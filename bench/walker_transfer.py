@@ -9,11 +9,14 @@ line:
     fast_score, box2d_score      the final θ's scores
     gap                          |box2d - fast| / |fast| (the issue asks for <= 0.10)
     trace                        [iteration, fast score, Box2D score] at each check
-    env_steps, seconds           training cost (fast simulator, this process, one core)
+    env_steps, seconds           training cost (this process, one core)
+
+``--sim box2d`` trains in Box2D instead (a reference-trained walker, for comparison and for the
+behaviour tests' perturbations).
 
 Usage: ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python bench/walker_transfer.py [--iterations 40]
 [--pairs 64] [--max-steps 400] [--course flat|rough|hard] [--seed 0] [--every 10] [--init FILE.npy]
-[--save FILE.npy]``. ``--save`` writes the trained θ (the tests' ``walker_fast_trained_theta.npy`` is
+[--save FILE.npy] [--sim fast|box2d]``. ``--save`` writes the trained θ (the tests' ``walker_fast_trained_theta.npy`` is
 ``--iterations 150 --every 25 --save ...`` with the other defaults).
 Short episodes (400 steps, POET's laptop preset) keep it to minutes; a good walker earns 50-70 in them.
 """
@@ -53,6 +56,8 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10)
     ap.add_argument("--init", type=Path, default=DEFAULT_INIT)
     ap.add_argument("--save", type=Path, default=None, help="write the trained theta here (.npy)")
+    ap.add_argument("--sim", choices=("fast", "box2d"), default="fast",
+                    help="the simulator to train in (box2d: a reference-trained walker for comparison)")
     args = ap.parse_args()
 
     from aiga.core.es import ESConfig, ESState, es_step
@@ -62,7 +67,7 @@ def main() -> None:
     params = COURSES[args.course]
     cfg = ESConfig(pairs=args.pairs)
     state = ESState.initial(np.load(args.init).astype(np.float64), cfg)
-    objective = CourseObjective(params, args.max_steps, sim="fast")
+    objective = CourseObjective(params, args.max_steps, sim=args.sim)
     evaluator = InProcessEvaluator()
 
     def scores(theta: np.ndarray) -> tuple[float, float]:
@@ -82,7 +87,7 @@ def main() -> None:
     if args.save is not None:
         np.save(args.save, state.theta)
     fast, box2d = trace[-1][1], trace[-1][2]
-    print(json.dumps({"course": args.course, "iterations": args.iterations, "pairs": args.pairs,
+    print(json.dumps({"train_sim": args.sim, "course": args.course, "iterations": args.iterations, "pairs": args.pairs,
                       "max_steps": args.max_steps, "fast_score": fast, "box2d_score": box2d,
                       "gap": round(abs(box2d - fast) / max(abs(fast), 1e-9), 3), "trace": trace,
                       "env_steps": int(steps), "seconds": round(seconds, 1)}))
