@@ -14,6 +14,12 @@ def hard(**kw) -> DirectESConfig:
     return from_dict(DirectESConfig, {**course_preset("hard"), "course_seed": 9, **kw})
 
 
+def _curriculum_args(iterations: int, max_steps: int) -> list[str]:
+    """``aiga es`` on the hard course in 3 curriculum stages, with a tiny population."""
+    return ["es", "--course", "hard", "--curriculum-stages", "3", "--iterations", str(iterations),
+            "--es-pairs", "2", "--max-steps", str(max_steps)]
+
+
 def test_stages_interpolate_from_flat_to_the_target():
     cfg = hard(curriculum_stages=4)
     flat = curriculum_course(cfg, 0)
@@ -27,22 +33,8 @@ def test_stages_interpolate_from_flat_to_the_target():
 
 def test_stage_advances_only_on_the_advance_score(tmp_path):
     run = tmp_path / "run"
-    args = [
-        "es",
-        "--course",
-        "hard",
-        "--curriculum-stages",
-        "3",
-        "--iterations",
-        "5",
-        "--es-pairs",
-        "2",
-        "--max-steps",
-        "30",
-        "--workers",
-        "1",
-    ]
-    aiga(*args, "--curriculum-advance", "-1000", "--run-dir", str(run))
+    args = _curriculum_args(iterations=5, max_steps=30)
+    aiga(*args, "--workers", "1", "--curriculum-advance", "-1000", "--run-dir", str(run))
     with RunStore.open(run) as s:
         _, stages = s.series("curriculum/stage")
         events = s.events("curriculum stage")
@@ -50,28 +42,14 @@ def test_stage_advances_only_on_the_advance_score(tmp_path):
     assert stages.tolist() == [0, 1, 2, 3, 3]
     assert [e["data"]["stage"] for e in events] == [1, 2, 3]
     never = tmp_path / "never"
-    aiga(*args, "--curriculum-advance", "1000", "--run-dir", str(never))
+    aiga(*args, "--workers", "1", "--curriculum-advance", "1000", "--run-dir", str(never))
     with RunStore.open(never) as s:
         assert s.series("curriculum/stage")[1].tolist() == [0, 0, 0, 0, 0]
 
 
 @pytest.mark.slow
 def test_curriculum_resume_is_bit_identical(tmp_path):
-    args = [
-        "es",
-        "--course",
-        "hard",
-        "--curriculum-stages",
-        "3",
-        "--curriculum-advance",
-        "-60",
-        "--iterations",
-        "8",
-        "--es-pairs",
-        "2",
-        "--max-steps",
-        "40",
-    ]
+    args = [*_curriculum_args(iterations=8, max_steps=40), "--curriculum-advance", "-60"]
     ref = tmp_path / "ref"
     aiga(*args, "--workers", "1", "--run-dir", str(ref))
     run = tmp_path / "run"
