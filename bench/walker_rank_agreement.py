@@ -23,15 +23,10 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from walker_transfer import COURSES as _ALL  # noqa: E402 - the sibling bench's courses and data
+from walker_transfer import DATA  # noqa: E402
 
-from aiga.envs.walker.terrain import CourseParams  # noqa: E402
-
-COURSES = {  # tests/envs/walker/test_walker_fast_behaviour.py's
-    "flat": CourseParams.flat(seed=0),
-    "rough": CourseParams(roughness=2.0, seed=5),
-    "stumps+pits": CourseParams(roughness=0.4, pit_gap=(0.0, 0.8), stump_height=(0.0, 0.4), seed=918492),
-}
-DATA = Path(__file__).resolve().parents[1] / "tests" / "envs" / "walker" / "data"
+COURSES = {name: _ALL[name] for name in ("flat", "rough", "stumps+pits")}
 DEFAULT_THETA = DATA / "poet_walker_theta.npy"
 
 

@@ -15,9 +15,9 @@ line:
 behaviour tests' perturbations).
 
 Usage: ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python bench/walker_transfer.py [--iterations 40]
-[--pairs 64] [--max-steps 400] [--course flat|rough|hard] [--seed 0] [--every 10] [--init FILE.npy]
-[--save FILE.npy] [--sim fast|box2d]``. ``--save`` writes the trained θ (the tests' ``walker_fast_trained_theta.npy`` is
-``--iterations 150 --every 25 --save ...`` with the other defaults).
+[--pairs 64] [--max-steps 400] [--course flat|rough|stumps+pits|hard] [--seed 0] [--every 10]
+[--init FILE.npy] [--save FILE.npy] [--sim fast|box2d]``. ``--save`` writes the trained θ (the tests'
+``walker_fast_trained_theta.npy`` is ``--iterations 150 --every 25 --save ...`` with the other defaults).
 Short episodes (400 steps, POET's laptop preset) keep it to minutes; a good walker earns 50-70 in them.
 """
 
@@ -37,9 +37,11 @@ import numpy as np  # noqa: E402
 
 from aiga.envs.walker.terrain import CourseParams  # noqa: E402
 
-COURSES = {  # the behaviour tests' flat and rough courses, and walker_sims.py's hard one
+COURSES = {  # the behaviour tests' three courses (tests/envs/walker/test_walker_fast_behaviour.py), and
+    # walker_sims.py's hard one; bench/walker_rank_agreement.py uses the first three
     "flat": CourseParams.flat(seed=0),
     "rough": CourseParams(roughness=2.0, seed=5),
+    "stumps+pits": CourseParams(roughness=0.4, pit_gap=(0.0, 0.8), stump_height=(0.0, 0.4), seed=918492),
     "hard": CourseParams(roughness=4.5, pit_gap=(5.4, 6.0), stump_height=(2.0, 2.4), seed=1),
 }
 DATA = Path(__file__).resolve().parents[1] / "tests" / "envs" / "walker" / "data"
@@ -87,8 +89,9 @@ def main() -> None:
     if args.save is not None:
         np.save(args.save, state.theta)
     fast, box2d = trace[-1][1], trace[-1][2]
-    print(json.dumps({"train_sim": args.sim, "course": args.course, "iterations": args.iterations, "pairs": args.pairs,
-                      "max_steps": args.max_steps, "fast_score": fast, "box2d_score": box2d,
+    print(json.dumps({"train_sim": args.sim, "course": args.course, "iterations": args.iterations,
+                      "pairs": args.pairs, "max_steps": args.max_steps, "fast_score": fast,
+                      "box2d_score": box2d,
                       "gap": round(abs(box2d - fast) / max(abs(fast), 1e-9), 3), "trace": trace,
                       "env_steps": int(steps), "seconds": round(seconds, 1)}))
 
