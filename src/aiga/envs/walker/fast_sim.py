@@ -1484,6 +1484,29 @@ def _trig(nl, body, k, trig):
         trig[1, li] = si
 
 
+@njit(cache=True, inline="always")
+def _manifold_frame(body, con, trig, s, k, li, lcx, lcy):
+    """Lane ``li``'s body k (centre, rotation, origin) and contact slot s's reference face in the world:
+    faceB flag, normal, plane point (shared by ``b2WorldManifold::Initialize`` and
+    ``b2PositionSolverManifold``; faceA manifolds keep the static course's frame)."""
+    cx = body[B_CX, k, li]
+    cy = body[B_CY, k, li]
+    co = trig[0, li]
+    si = trig[1, li]
+    px = cx - (co * lcx - si * lcy)
+    py = cy - (si * lcx + co * lcy)
+    face_b = con[s, C_FACEB, li] != _Z
+    lnx = con[s, C_LNX, li]
+    lny = con[s, C_LNY, li]
+    lpx = con[s, C_LPX, li]
+    lpy = con[s, C_LPY, li]
+    nx = co * lnx - si * lny if face_b else lnx
+    ny = si * lnx + co * lny if face_b else lny
+    plx = co * lpx - si * lpy + px if face_b else lpx
+    ply = si * lpx + co * lpy + py if face_b else lpy
+    return cx, cy, co, si, px, py, face_b, nx, ny, plx, ply
+
+
 @njit(cache=True, error_model="numpy")
 def _init_contacts(nl, body, con, ngrp, trig):
     """``b2ContactSolver::InitializeVelocityConstraints`` (A static): world manifold, rB, masses, block K."""
@@ -1499,21 +1522,8 @@ def _init_contacts(nl, body, con, ngrp, trig):
         for q in range(ngrp[p]):
             s = p * GROUP + q
             for li in range(nl):
-                cx = body[B_CX, k, li]
-                cy = body[B_CY, k, li]
-                co = trig[0, li]
-                si = trig[1, li]
-                px = cx - (co * lcx - si * lcy)
-                py = cy - (si * lcx + co * lcy)
-                face_b = con[s, C_FACEB, li] != _Z
-                lnx = con[s, C_LNX, li]
-                lny = con[s, C_LNY, li]
-                lpx = con[s, C_LPX, li]
-                lpy = con[s, C_LPY, li]
-                nx = co * lnx - si * lny if face_b else lnx
-                ny = si * lnx + co * lny if face_b else lny
-                plx = co * lpx - si * lpy + px if face_b else lpx
-                ply = si * lpx + co * lpy + py if face_b else lpy
+                cx, cy, co, si, px, py, face_b, nx, ny, plx, ply = _manifold_frame(body, con, trig, s, k, li,
+                                                                                   lcx, lcy)
                 act = con[s, C_ACT, li] != _Z
                 two = con[s, C_PT2, li] != _Z
                 r1x, r1y = _contact_rb(con[s, C_P1X, li], con[s, C_P1Y, li], face_b, co, si, px, py, cx, cy,
@@ -1873,23 +1883,10 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
                 for li in range(nl):
                     on = (lane[L_LIVE_P, li] != _Z and con[s, C_ACT, li] != _Z
                           and (j == 0 or con[s, C_PT2, li] != _Z))
-                    cx = body[B_CX, k, li]
-                    cy = body[B_CY, k, li]
-                    co = trig[0, li]
-                    si = trig[1, li]
-                    px = cx - (co * lcx - si * lcy)
-                    py = cy - (si * lcx + co * lcy)
-                    face_b = con[s, C_FACEB, li] != _Z
-                    lnx = con[s, C_LNX, li]
-                    lny = con[s, C_LNY, li]
-                    lpx = con[s, C_LPX, li]
-                    lpy = con[s, C_LPY, li]
+                    cx, cy, co, si, px, py, face_b, nx, ny, plx, ply = _manifold_frame(body, con, trig, s, k,
+                                                                                       li, lcx, lcy)
                     lx = con[s, C_P1X + 2 * j, li]
                     ly = con[s, C_P1Y + 2 * j, li]
-                    nx = co * lnx - si * lny if face_b else lnx
-                    ny = si * lnx + co * lny if face_b else lny
-                    plx = co * lpx - si * lpy + px if face_b else lpx
-                    ply = si * lpx + co * lpy + py if face_b else lpy
                     clx = lx if face_b else co * lx - si * ly + px
                     cly = ly if face_b else si * lx + co * ly + py
                     sep = (clx - plx) * nx + (cly - ply) * ny - _TWO_RADIUS32

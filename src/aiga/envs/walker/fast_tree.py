@@ -168,6 +168,18 @@ def _rotate_up(box, node, meta, ia, iu, i_s, slot):
     return iu
 
 
+@njit(cache=True, inline="always")
+def _descent_cost(node, box, child, llx, lly, lux, luy, inheritance):
+    """Cost of descending into ``child`` with the leaf box (``b2DynamicTree::InsertLeaf``): a leaf child
+    would get a new parent (its combined perimeter), an inner one grows by the perimeter added."""
+    new = _perimeter(min(box[child, 0], llx), min(box[child, 1], lly), max(box[child, 2], lux),
+                     max(box[child, 3], luy))
+    if node[child, N_CHILD1] == NULL:
+        return new + inheritance
+    old = _perimeter(box[child, 0], box[child, 1], box[child, 2], box[child, 3])
+    return (new - old) + inheritance
+
+
 @njit(cache=True)
 def _insert_leaf(box, node, meta, leaf):
     """``b2DynamicTree::InsertLeaf``: descend by the perimeter cost, add a parent, rebalance upwards."""
@@ -188,20 +200,8 @@ def _insert_leaf(box, node, meta, leaf):
                                    max(box[index, 3], luy))
         cost = _F2 * combined_area  # a new parent for this node and the leaf
         inheritance = _F2 * (combined_area - area)  # the least cost of pushing the leaf further down
-        new1 = _perimeter(min(box[child1, 0], llx), min(box[child1, 1], lly), max(box[child1, 2], lux),
-                          max(box[child1, 3], luy))
-        if node[child1, N_CHILD1] == NULL:
-            cost1 = new1 + inheritance
-        else:
-            old1 = _perimeter(box[child1, 0], box[child1, 1], box[child1, 2], box[child1, 3])
-            cost1 = (new1 - old1) + inheritance
-        new2 = _perimeter(min(box[child2, 0], llx), min(box[child2, 1], lly), max(box[child2, 2], lux),
-                          max(box[child2, 3], luy))
-        if node[child2, N_CHILD1] == NULL:
-            cost2 = new2 + inheritance
-        else:
-            old2 = _perimeter(box[child2, 0], box[child2, 1], box[child2, 2], box[child2, 3])
-            cost2 = (new2 - old2) + inheritance
+        cost1 = _descent_cost(node, box, child1, llx, lly, lux, luy, inheritance)
+        cost2 = _descent_cost(node, box, child2, llx, lly, lux, luy, inheritance)
         if cost < cost1 and cost < cost2:
             break
         index = child1 if cost1 < cost2 else child2
