@@ -38,6 +38,10 @@ def main() -> None:
     ap.add_argument("--policies", type=int, default=64)
     ap.add_argument("--max-steps", type=int, default=400)
     args = ap.parse_args()
+    if min(args.policies, args.max_steps) < 2 or args.sigma < 0:
+        ap.error("--policies and --max-steps must be at least 2 and --sigma at least 0")
+    if not args.theta.is_file():
+        ap.error(f"--theta: no such file: {args.theta}")
 
     from scipy.stats import spearmanr
 

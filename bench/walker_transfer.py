@@ -61,6 +61,10 @@ def main() -> None:
     ap.add_argument("--sim", choices=("fast", "box2d"), default="fast",
                     help="the simulator to train in (box2d: a reference-trained walker for comparison)")
     args = ap.parse_args()
+    if min(args.iterations, args.pairs, args.max_steps, args.every) < 1:
+        ap.error("--iterations, --pairs, --max-steps and --every must be at least 1")
+    if not args.init.is_file():
+        ap.error(f"--init: no such file: {args.init}")
 
     from aiga.core.es import ESConfig, ESState, es_step
     from aiga.core.workers import InProcessEvaluator
