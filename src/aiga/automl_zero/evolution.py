@@ -25,7 +25,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
 
 from aiga.automl_zero.config import AutoMLZeroConfig, op_ids
 from aiga.automl_zero.executor import combine, execute_task
@@ -34,6 +33,7 @@ from aiga.automl_zero.ops import memory_size, rng_int, rng_uniform
 from aiga.automl_zero.program import MUTATION_TYPES, Program, compile_program, mutate_once, random_program
 from aiga.automl_zero.tasks import TaskSet, make_tasks
 from aiga.core.config import AigaError
+from aiga.core.jit import njit
 from aiga.core.seeding import make_rng, rng_from_state, rng_state
 
 # island counters (int64 array ``st``)

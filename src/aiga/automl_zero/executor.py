@@ -18,9 +18,9 @@ Faithful details:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from aiga.automl_zero.ops import exec_range
+from aiga.core.jit import njit
 
 MIN_FITNESS = 0.0
 TWO_OVER_PI = 0.63661977236758138243

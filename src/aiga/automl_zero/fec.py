@@ -21,9 +21,9 @@ afresh. Insertion evicts the least recently used entry beyond ``cache_size`` (10
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from aiga.automl_zero.ops import mix64
+from aiga.core.jit import njit
 
 FEC_RANDOM_SEED = 235732282
 HEAD, TAIL, SIZE, FREE_TOP = 0, 1, 2, 3

@@ -26,9 +26,9 @@ reproducible from the run seed and can be checkpointed as a plain integer.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from aiga.automl_zero.config import OP_IDS, OP_NAMES  # noqa: F401
+from aiga.core.jit import njit
 
 # ------------------------------------------------------------------------------------------ op table
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from numba import njit
 
 from aiga.automl_zero.config import MUTATION_TYPES  # noqa: F401
 from aiga.automl_zero.ops import OP_NAMES, OP_TYPES, mix64, rng_gauss, rng_int, rng_open_uniform, rng_uniform
 from aiga.core.config import AigaError
+from aiga.core.jit import njit
 
 SETUP, PREDICT, LEARN = 0, 1, 2
 COMPONENT_NAMES = ("setup", "predict", "learn")

@@ -63,8 +63,8 @@ import math
 
 import llvmlite.binding as _llvm
 import numpy as np
-from numba import get_num_threads, njit, prange
 
+from aiga.core.jit import float32_lanes, get_num_threads, njit, njit_no_refcount, prange
 from aiga.envs.walker import fast_tree
 from aiga.envs.walker.constants import (
     FPS,
@@ -347,7 +347,7 @@ def _key(index_a, index_b, type_a, type_b):
 # ---------------------------------------------------------------------- collision (b2Collision 2.3)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
     """``b2ClipSegmentToLine``; ids as (indexA, indexB, typeA, typeB) int rows. Returns the point count."""
     num = 0
@@ -377,7 +377,7 @@ def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
     return num
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc, ps, out, scratch, ids):
     """``b2EPCollider::Collide`` for an edge without neighbour vertices (A, static at the origin) and the
     polygon B (local vertices ``pv``/normals ``pn``, centroid (lcx, lcy), transform (px, py, angle cos pc,
@@ -547,7 +547,7 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
     return count
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _find_max_separation(v1s, n1s, c1, x1, y1, c1s, s1s, v2s, c2, x2, y2, c2s, s2s):
     """``b2FindMaxSeparation`` (2.3.1): returns (edge index, separation) of poly1 against poly2."""
     # xf = MulT(xf2, xf1)
@@ -575,7 +575,7 @@ def _find_max_separation(v1s, n1s, c1, x1, y1, c1s, s1s, v2s, c2, x2, y2, c2s, s
     return best, max_sep
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids):
     """``b2CollidePolygons`` (2.3) with A a static obstacle (world vertices) and B the walker body."""
     total_radius = 2.0 * POLYGON_RADIUS
@@ -684,7 +684,7 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     return count
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _body_transform(c, a, k):
     """Origin and rotation of body k from its centre of mass c[k] and angle a[k] (b2Body's xf)."""
     co = math.cos(a[k])
@@ -697,7 +697,7 @@ def _body_transform(c, a, k):
 BODY_LOCAL_CENTER_NB = BODY_LOCAL_CENTER  # global array, frozen into the compiled code
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, n, scratch, ids,
                   out):
     """Touching manifolds of body k against the course, appended to ``contacts`` from row n; new count."""
@@ -745,7 +745,7 @@ def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_
     return n
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _collide_walker(c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, scratch, ids,
                     out):
     """All touching (body, fixture) manifolds for one walker, in the island order. Returns the count."""
@@ -766,7 +766,7 @@ BODY_INV_I_NB = BODY_INV_I
 BODY_FRICTION_NB = BODY_FRICTION
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _contact_events(b, flags, old, n_old, new, n_new, only_body):
     """BeginContact/EndContact of the reference's listener: ``old`` rows touched before, ``new`` rows touch
     now. Events are replayed newest contact first (the lowest fixture index last), so when one lower leg
@@ -814,7 +814,7 @@ def _contact_events(b, flags, old, n_old, new, n_new, only_body):
                     flags[b, 2] = 1.0
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _match_impulses(old, told, n_old, new, tnew, n0, n1):
     """``b2Contact::Update``: a new manifold point keeps the impulses of the old point with its feature key."""
     for ci in range(n0, n1):
@@ -844,7 +844,7 @@ MAX_SUB_STEPS = 8
 EPSILON = 1.1920929e-07
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, beta):
     """``b2Sweep::GetTransform``: body k's origin and rotation at fraction beta of its sweep."""
     cx = (1.0 - beta) * c0x + beta * c1x
@@ -857,7 +857,7 @@ def _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, beta):
     return cx - (co * lx - si * ly), cy - (si * lx + co * ly), co, si
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _support(verts, n, dx, dy):
     best = 0
     best_v = verts[0, 0] * dx + verts[0, 1] * dy
@@ -869,7 +869,7 @@ def _support(verts, n, dx, dy):
     return best
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _closest_features(k, px, py, co, si, j, fnv, fverts, wv):
     """Distance between the core shapes of static fixture j (A) and body k (B) at the given transform, and
     the witness simplex as ``b2Distance`` leaves it in its cache: (distance, count, iA0, iA1, iB0, iB1).
@@ -952,12 +952,12 @@ def _closest_features(k, px, py, co, si, j, fnv, fverts, wv):
     return best, count, ia0, ia1, ib0, ib1
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _support_a(fnv, fverts, j, dx, dy):
     return _support(fverts[j], fnv[j], dx, dy)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, find):
     """``b2SeparationFunction::FindMinSeparation`` (find=True) or ``Evaluate``; A is static (identity).
     Returns (separation, indexA, indexB)."""
@@ -994,7 +994,7 @@ def _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, s
     return (fverts[j, ia, 0] - pbx) * nx + (fverts[j, ia, 1] - pby) * ny, ia, ib
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnormals, wv):
     """``b2TimeOfImpact`` (2.3) of body k's sweep against static fixture j: conservative advancement on
     separating axes from the closest features, a mixed secant/bisection root finder, the same target
@@ -1089,7 +1089,7 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
     return 1.0  # the root finder got stuck: e_failed
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
                cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
                vel_tol, ws1, trees):
@@ -1241,7 +1241,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
 # ---------------------------------------------------------------------- ray casts (b2Shape::RayCast)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions):
     """Ten rays from the hull origin; each fraction is the nearest ground fixture's (1 when none)."""
     nfix = fkind.shape[0]
@@ -1306,7 +1306,7 @@ def _reset_tree(b, trees, tree0, pos0, ang0):
     fast_tree.add_walker(box[b], node[b], meta[b], proxies[b], BODY_VERTS32_NB, BODY_NV_NB, pos0, ang0)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _sync_body_tree(b, k, trees, c0x, c0y, a0, c1x, c1y, a1):
     """``b2Body::SynchronizeFixtures`` of walker ``b``'s body ``k``: its proxy moved from the sweep's start
     (centre of mass c0, angle a0) to the body's pose now (c1, a1)."""
@@ -1319,7 +1319,7 @@ def _sync_body_tree(b, k, trees, c0x, c0y, a0, c1x, c1y, a1):
                                   p1x, p1y, s1, co1, p2x, p2y, s2, co2)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _sync_tree(b, trees, c0, a0, c, a):
     """The broad-phase moves after the island solve (``b2World::Solve``): every walker body's proxy from its
     pose at the start of the step (c0, a0) to the solved one (c, a), in Box2D's body-list order."""
@@ -1328,7 +1328,7 @@ def _sync_tree(b, trees, c0, a0, c, a):
         _sync_body_tree(b, k, trees, c0[k, 0], c0[k, 1], a0[k], c[k, 0], c[k, 1], a[k])
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _lidar_rule(b, px, py, trees, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions):
     """The reference's lidar: ten rays from the hull origin (px, py), each the fraction of the first ground
     fixture walker ``b``'s broad-phase tree reports (1 when none), as its callback that returns 0; with the
@@ -1372,10 +1372,11 @@ JOINT_REFERENCE_NB = JOINT_REFERENCE
 # tolerance, the velocity iterations, keep their values (selects on a live flag).
 
 F32 = np.float32
-LANES = 64  # walkers per lockstep chunk: eight 8-wide AVX2 vectors of float32 per loop (fewer lanes pay
-# the loops' run-time overlap checks for too little work)
+LANES = 64  # walkers per lockstep chunk: four AVX-512 or eight AVX2 vectors of float32 per loop (fewer
+# lanes pay the loops' run-time overlap checks for too little work)
 GROUP = MAX_CONTACTS  # contact slots per body group
-VECTOR = 8  # float32 lanes per AVX2 register: chunks are padded to a multiple of it
+VECTOR = float32_lanes()  # float32 lanes per vector register (16 or 8, aiga.core.jit): chunks are padded to
+# a multiple of it
 
 _Z = F32(0.0)
 _ONE = F32(1.0)
@@ -1475,7 +1476,7 @@ def _sincos32(x):
     return sin_a, cos_a
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _trig(nl, body, k, trig):
     """cos/sin of body k's angle per lane into trig rows 0, 1 (``b2Rot::Set``)."""
     for li in range(nl):
@@ -1507,7 +1508,7 @@ def _manifold_frame(body, con, trig, s, k, li, lcx, lcy):
     return cx, cy, co, si, px, py, face_b, nx, ny, plx, ply
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _init_contacts(nl, body, con, ngrp, trig):
     """``b2ContactSolver::InitializeVelocityConstraints`` (A static): world manifold, rB, masses, block K."""
     for p in range(NUM_BODIES):
@@ -1581,7 +1582,7 @@ def _contact_rb(lx, ly, face_b, co, si, px, py, cx, cy, nx, ny, plx, ply):
     return _HALF * (sax + sbx) - cx, _HALF * (say + sby) - cy
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _warm_start_contacts(nl, body, con, ngrp):
     """``b2ContactSolver::WarmStart`` (normal and tangent impulses of the velocity points)."""
     for p in range(NUM_BODIES):
@@ -1612,7 +1613,7 @@ def _warm_start_contacts(nl, body, con, ngrp):
                 body[B_W, k, li] = w
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _init_joints(nl, body, jnt, trig):
     """``b2RevoluteJoint::InitVelocityConstraints`` (island order): rA, rB, K, limit states, warm start."""
     for ji in range(NUM_JOINTS):
@@ -1668,7 +1669,7 @@ def _init_joints(nl, body, jnt, trig):
             body[B_W, kb, li] += ib * (rbx * pyy - rby * pxx + turn)
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _joints_velocity(nl, body, jnt, lane):
     """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
     motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
@@ -1767,7 +1768,7 @@ def _joints_velocity(nl, body, jnt, lane):
             lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _contacts_velocity(nl, body, con, ngrp, lane):
     """One velocity iteration of the contacts (``b2ContactSolver::SolveVelocityConstraints``, A static):
     friction of each point, then the normal impulse: one point alone, or two with the block solver."""
@@ -1866,7 +1867,7 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
                 lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
     """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
     each manifold point moves its body along the normal; the iteration's smallest separation is kept."""
@@ -1906,7 +1907,7 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
                     body[B_A, k, li] += ib * (rbx * pyy - rby * pxx)
 
 
-@njit(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True, error_model="numpy")
 def _joints_position(nl, body, jnt, lane, trig):
     """One position iteration of the joints (``b2RevoluteJoint::SolvePositionConstraints``: the limit's
     angular correction, then the point constraint with a 2x2 solve); clears joints-ok where not solved."""
@@ -1963,7 +1964,7 @@ def _joints_position(nl, body, jnt, lane, trig):
             lane[L_JOINTS_OK, li] = min(lane[L_JOINTS_OK, li], _ONE if position_error <= _SLOP32 else _Z)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, with_joints):
     """``velocity_iterations`` x (joints, then contacts); with ``vel_tol`` > 0 a lane stops once no impulse
     changed by more than it (with 0 a lane stops only at an exact fixed point, where further iterations
@@ -1986,7 +1987,7 @@ def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, wit
             break
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol):
     """``b2Island::Solve`` for ``nl`` walkers in lockstep: integrate velocities (gravity, the reset's push),
     initialise and warm start contacts and joints, the velocity iterations, integrate positions (Box2D's
@@ -2005,7 +2006,7 @@ def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_i
     _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _integrate_positions(nl, body, h):
     for k in range(NUM_BODIES):
         for li in range(nl):
@@ -2037,7 +2038,7 @@ def _integrate_body(body, k, li, h):
     body[B_A, k, li] += h * w
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
     whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island."""
@@ -2062,7 +2063,7 @@ def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumga
 # ---------------------------------------------------------------------- one step of one walker
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _policy_forward(theta, obs, h1, h2, act):
     """The 24-40-40-4 tanh MLP in the reference's packing (``aiga.core.policy``)."""
     p = 0
@@ -2097,7 +2098,7 @@ def _policy_forward(theta, obs, h1, h2, act):
         act[j] = math.tanh(act[j] + theta[p + j])
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _reset_walker(b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, pos0, ang0):
     for k in range(NUM_BODIES):
         co = math.cos(ang0[k])
@@ -2122,7 +2123,7 @@ def _reset_walker(b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags
     prev_shaping[b] = np.nan
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _pack_bodies(li, b, c, a, v, w, body):
     for k in range(NUM_BODIES):
         body[B_CX, k, li] = c[b, k, 0]
@@ -2133,7 +2134,7 @@ def _pack_bodies(li, b, c, a, v, w, body):
         body[B_W, k, li] = w[b, k]
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _pack_contact(s, li, cts_b, timp_b, ci, con, warm):
     """Contact slot ``ci`` of a walker into solver slot ``s`` of lane ``li`` (impulses kept when ``warm``)."""
     for r in range(33):
@@ -2156,7 +2157,7 @@ def _pack_contact(s, li, cts_b, timp_b, ci, con, warm):
         con[s, C_TI2, li] = timp_b[ci, 1]
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _pack_lane(li, b, action, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
     """Walker ``b``'s state (bodies, joints with this step's motor settings, contacts grouped by body) into
     lane ``li`` of the lockstep solver."""
@@ -2183,7 +2184,7 @@ def _pack_lane(li, b, action, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, nc
         gcount[p, li] += 1
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _close_groups(nl, ws):
     """Group sizes = the most contacts any lane has on that body; the other lanes' extra slots inactive."""
     body, jnt, con, lane, ngrp, trig, gcount = ws
@@ -2198,7 +2199,7 @@ def _close_groups(nl, ws):
                     con[p * GROUP + q, r, li] = 0.0
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws):
     """Lane ``li`` back into walker ``b``'s rows (``b2ContactSolver::StoreImpulses`` for the contacts)."""
     body, jnt, con, lane, ngrp, trig, gcount = ws
@@ -2227,7 +2228,7 @@ def _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws
         timp[b, ci, 1] = con[s, C_TI2, li]
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width,
                   new_cts, new_timp, scratch, ids, out):
     """``b2ContactManager::Collide`` for walker ``b``: manifolds from the positions the last step left,
@@ -2247,7 +2248,7 @@ def _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals,
     ncts[b] = n_new
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _observe(b, action, c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals, faabb, cell_first,
              max_width, fractions, trees):
     """The end of the reference's ``_step`` for walker ``b`` once its bodies are final: lidar, the 24-number
@@ -2314,7 +2315,7 @@ def _alloc_scratch(lanes):
     return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1))
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_iters, use_toi, vel_tol, rewards,
                 terminated, finished, scr, trees):
     """One control step of walkers ``walkers[:nl]`` (at most the scratch's lane count): per walker the

@@ -43,7 +43,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from aiga.core.jit import njit, njit_no_refcount
 
 NULL = -1
 N_PARENT, N_CHILD1, N_CHILD2, N_HEIGHT, N_USER = 0, 1, 2, 3, 4
@@ -118,7 +119,7 @@ def _combine(box, dst, a, b):
     box[dst, 3] = max(box[a, 3], box[b, 3])
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _balance(box, node, meta, ia):
     """``b2DynamicTree::Balance``: rotate the taller child up when the heights differ by more than 1."""
     if node[ia, N_CHILD1] == NULL or node[ia, N_HEIGHT] < 2:
@@ -180,7 +181,7 @@ def _descent_cost(node, box, child, llx, lly, lux, luy, inheritance):
     return (new - old) + inheritance
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _insert_leaf(box, node, meta, leaf):
     """``b2DynamicTree::InsertLeaf``: descend by the perimeter cost, add a parent, rebalance upwards."""
     if meta[M_ROOT] == NULL:
@@ -227,7 +228,7 @@ def _insert_leaf(box, node, meta, leaf):
         index = node[index, N_PARENT]
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def _remove_leaf(box, node, meta, leaf):
     """``b2DynamicTree::RemoveLeaf``: the sibling takes the parent's place; the parent node is freed."""
     if leaf == meta[M_ROOT]:
@@ -268,7 +269,7 @@ def create_proxy(box, node, meta, lx, ly, ux, uy, user):
     return i
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def move_proxy(box, node, meta, proxy, lx, ly, ux, uy, dx, dy):
     """``b2DynamicTree::MoveProxy``: keep the leaf while its fat AABB contains the new AABB; else reinsert
     it fattened by the extension and by twice the displacement on the side the body moves to. Returns
@@ -305,7 +306,7 @@ def move_proxy(box, node, meta, proxy, lx, ly, ux, uy, dx, dy):
 # ---------------------------------------------------------------------- shapes' AABBs and synchronisation
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def polygon_aabb(verts, nv, px, py, s, c):
     """``b2PolygonShape::ComputeAABB`` at the transform (p, q = (s, c)), all float32: the vertices'
     bounds grown by the polygon radius. ``verts`` (>= nv, 2) float32 local vertices."""
@@ -327,7 +328,7 @@ def polygon_aabb(verts, nv, px, py, s, c):
     return lx - POLYGON_RADIUS, ly - POLYGON_RADIUS, ux + POLYGON_RADIUS, uy + POLYGON_RADIUS
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def synchronize_polygon(box, node, meta, proxy, verts, nv, p1x, p1y, s1, c1, p2x, p2y, s2, c2):
     """``b2Fixture::Synchronize`` for a one-child polygon fixture moved from transform 1 (the sweep's
     start) to transform 2 (the body's transform now): the two AABBs combined, the displacement of the body
@@ -340,7 +341,7 @@ def synchronize_polygon(box, node, meta, proxy, verts, nv, p1x, p1y, s1, c1, p2x
                       dy)
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def body_transform32(cx, cy, angle, lcx, lcy):
     """``b2Body::SynchronizeTransform`` in float32 from a float64 sweep (centre of mass, angle): q =
     (sin, cos) of the angle, p = c - q * localCenter. Returns (px, py, s, c) as float32."""
@@ -357,7 +358,7 @@ def body_transform32(cx, cy, angle, lcx, lcy):
 # ---------------------------------------------------------------------- ray casts
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
     """``b2EdgeShape::RayCast`` (2.3) of p1 + t d, t in [0, max_fraction]; -1 when missed."""
     ex = v2x - v1x
@@ -383,7 +384,7 @@ def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
     return t
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def ray_polygon(p1x, p1y, dx, dy, max_fraction, verts, normals, nv):
     """``b2PolygonShape::RayCast`` (2.3) against a static polygon; -1 when missed or starting inside."""
     lower = 0.0
@@ -408,7 +409,7 @@ def ray_polygon(p1x, p1y, dx, dy, max_fraction, verts, normals, nv):
     return -1.0
 
 
-@njit(cache=True)
+@njit_no_refcount(cache=True)
 def ray_cast_first(box, node, meta, p1x, p1y, p2x, p2y, fkind, fnv, fverts, fnormals, stack):
     """``b2World::RayCast`` with the reference's callback: the fraction of the first ground fixture the
     tree's ray cast reports (1.0 when none). Walker leaves (user < 0) are reported to the callback, which

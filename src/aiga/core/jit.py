@@ -1,0 +1,91 @@
+"""Numba, set up for this CPU before anything compiles: aiga's compiled modules import ``njit`` from here.
+
+Why: the compiled walker simulator's solver runs walkers in lockstep, one walker per float32 vector lane
+(``envs/walker/fast_sim.py``). On CPUs with AVX-512 LLVM still prefers 256-bit vectors (its tuning for
+Intel's server cores, to avoid the clock drop of early AVX-512 parts), so the loops run 8 walkers per
+instruction where the registers hold 16. Turning that preference off (``-prefer-256-bit`` in the target
+features numba hands LLVM) makes the solver's kernels 1.3-1.9x faster and whole rollouts 1.2-1.35x faster
+on this project's machines (docs/walker.md, "Speed"). Results do not change: every aiga kernel computes each
+lane on its own, without fast-math, so no sum is reordered by the vector width (tested bit for bit).
+
+Numba reads its target features once, when the first function is decorated in the process, so this must
+run first: importing this module does it. It changes nothing when the user set ``NUMBA_CPU_FEATURES``
+(their choice wins), when ``AIGA_WIDE_VECTORS=0``, when the CPU has no AVX-512, or when numba already
+compiled something in this process (then the width stays 256 bits and results are the same). The setting
+goes into the environment too, so worker processes compile for the same target and share numba's cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+WIDE_VECTORS_ENV = "AIGA_WIDE_VECTORS"
+
+
+def wide_vector_features(host_features: str) -> str | None:
+    """``host_features`` (LLVM's comma-separated ``+feature`` list) with the 256-bit preference turned off,
+    or ``None`` when the CPU has no AVX-512 (nothing to gain)."""
+    features = host_features.split(",")
+    if "+avx512f" not in features:
+        return None
+    if "-prefer-256-bit" in features:
+        return host_features
+    return host_features + ",-prefer-256-bit"
+
+
+def _numba_compiled_yet() -> bool:
+    """Whether numba's CPU target (and with it LLVM's target machine) exists in this process."""
+    import sys
+
+    registry = sys.modules.get("numba.core.registry")
+    return registry is not None and "_toplevel_target_context" in vars(registry.cpu_target)
+
+
+def configure(environ=os.environ) -> str | None:
+    """Set numba's target features for wide vectors when that is possible and wanted; returns the feature
+    string now in effect for numba (``None``: numba's default, the host's own)."""
+    from numba.core import config
+
+    if "NUMBA_CPU_FEATURES" in environ or environ.get(WIDE_VECTORS_ENV, "1") == "0" or _numba_compiled_yet():
+        return config.CPU_FEATURES
+    import llvmlite.binding as llvm
+
+    features = wide_vector_features(llvm.get_host_cpu_features().flatten())
+    if features is not None:
+        config.CPU_FEATURES = features
+        environ["NUMBA_CPU_FEATURES"] = features
+    return config.CPU_FEATURES
+
+
+def float32_lanes() -> int:
+    """float32 lanes per vector in the code numba generates here: 16 with wide vectors, else 8 (AVX2; on
+    CPUs with narrower vectors 8 is still a sound padding unit)."""
+    from numba.core import config
+
+    features = (config.CPU_FEATURES or "").split(",")
+    return 16 if "+avx512f" in features and "-prefer-256-bit" in features else 8
+
+
+configure()
+
+from numba import get_num_threads, njit, prange  # noqa: E402 - after configure(), on purpose
+from numba.core.cpu import CPUTargetOptions  # noqa: E402
+
+# numba's option to compile a function without reference counting (numba uses it for its own string code)
+NO_REFCOUNT_OPTION = {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+
+
+def njit_no_refcount(**options):
+    """``njit`` for functions that allocate nothing and return no arrays: numba's reference counting is left
+    out. Why: numba increments and decrements (atomically) a counter for every array argument, view and
+    tuple element a compiled function touches, and cannot remove the pairs around calls; in the walker
+    simulator's per-walker code (collision, time of impact, the broad-phase tree, lidar, packing the
+    lockstep solver) that was ~15 % of the time, and leaving it out makes rollouts 1.2x faster with the same
+    results. Safe because the caller holds every array for the call's duration; a function that allocates
+    fails to compile under it (numba's error), and none of them returns an array (checked once by hand
+    for every compiled signature, see docs/walker.md). With a numba that lacks the option it is ``njit``."""
+    return njit(**NO_REFCOUNT_OPTION, **options)
+
+
+__all__ = ["NO_REFCOUNT_OPTION", "WIDE_VECTORS_ENV", "configure", "float32_lanes", "get_num_threads", "njit",
+           "njit_no_refcount", "prange", "wide_vector_features"]
