@@ -63,7 +63,10 @@ def main() -> int:
     thetas = {}
     for n in (1, 2):
         with PoolEvaluator(n) as ev:
-            ev.evaluate([(objective, state.theta)] * n * 2)  # start workers, build the course in each
+            # start the workers and build the course (load the compiled simulator) in each: one task per
+            # worker, and a task holds at least the objective's own minimum of rollouts
+            per_task = max(1, int(getattr(objective, "thetas_per_task", 0) or 0))
+            ev.evaluate([(objective, state.theta)] * n * per_task)
             t0 = time.perf_counter()
             new, stats = es_step(state, cfg, objective, ev, args.seed, ("bench", 0))
             wall = time.perf_counter() - t0
