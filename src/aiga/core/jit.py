@@ -18,6 +18,7 @@ goes into the environment too, so worker processes compile for the same target a
 from __future__ import annotations
 
 import os
+import sys
 
 WIDE_VECTORS_ENV = "AIGA_WIDE_VECTORS"
 
@@ -35,8 +36,6 @@ def wide_vector_features(host_features: str) -> str | None:
 
 def _numba_compiled_yet() -> bool:
     """Whether numba's CPU target (and with it LLVM's target machine) exists in this process."""
-    import sys
-
     registry = sys.modules.get("numba.core.registry")
     return registry is not None and "_toplevel_target_context" in vars(registry.cpu_target)
 
@@ -50,7 +49,11 @@ def configure(environ=os.environ) -> str | None:
         return config.CPU_FEATURES
     import llvmlite.binding as llvm
 
-    features = wide_vector_features(llvm.get_host_cpu_features().flatten())
+    try:
+        host = llvm.get_host_cpu_features().flatten()
+    except RuntimeError:  # a host LLVM cannot describe (numba then uses the CPU name alone): leave it
+        return config.CPU_FEATURES
+    features = wide_vector_features(host)
     if features is not None:
         config.CPU_FEATURES = features
         environ["NUMBA_CPU_FEATURES"] = features
