@@ -88,10 +88,10 @@ def main() -> None:
     def keep(key, figures):
         best[key] = tuple(max(a, b) for a, b in zip(best.get(key, figures), figures, strict=True))
 
+    courses = {name: generate_course(params) for name, params in COURSES.items()}
+    built = {name: (course, CourseArrays(course)) for name, course in courses.items()}
     for _ in range(args.repeats):
-        for name, params in COURSES.items():
-            course = generate_course(params)
-            arrays = CourseArrays(course)
+        for name, (course, arrays) in built.items():
             keep((name, "box2d"), _box2d(course, thetas[:args.box2d_batch], args.max_steps))
             keep((name, "b1"), _fast(arrays, thetas[:1], args.max_steps, vel, pos, lanes))
             keep((name, "b64"), _fast(arrays, thetas[:64], args.max_steps, vel, pos, lanes))

@@ -4,9 +4,10 @@ Why: the compiled walker simulator's solver runs walkers in lockstep, one walker
 (``envs/walker/fast_sim.py``). On CPUs with AVX-512 LLVM still prefers 256-bit vectors (its tuning for
 Intel's server cores, to avoid the clock drop of early AVX-512 parts), so the loops run 8 walkers per
 instruction where the registers hold 16. Turning that preference off (``-prefer-256-bit`` in the target
-features numba hands LLVM) makes the solver's kernels 1.3-1.9x faster and whole rollouts 1.2-1.35x faster
-on this project's machines (docs/walker.md, "Speed"). Results do not change: every aiga kernel computes each
-lane on its own, without fast-math, so no sum is reordered by the vector width (tested bit for bit).
+features numba hands LLVM) makes the solver's kernels 1.2-1.9x faster and whole rollouts about 1.2x faster
+on this project's machines (docs/walker.md, "Vector width and reference counting"). Results do not change:
+every aiga kernel computes each lane on its own, without fast-math, so no sum is reordered by the vector
+width (tested bit for bit).
 
 Numba reads its target features once, when the first function is decorated in the process, so this must
 run first: importing this module does it. It changes nothing when the user set ``NUMBA_CPU_FEATURES``
