@@ -24,8 +24,9 @@ def test_configure_leaves_a_users_choice_and_the_opt_out_alone():
     before = config.CPU_FEATURES
     user = {"NUMBA_CPU_FEATURES": "+sse2"}
     assert jit.configure(user) == before and user == {"NUMBA_CPU_FEATURES": "+sse2"}
-    off = {jit.WIDE_VECTORS_ENV: "0"}
-    assert jit.configure(off) == before and off == {jit.WIDE_VECTORS_ENV: "0"}
+    for word in ("0", "false", "Off", " no "):
+        off = {jit.WIDE_VECTORS_ENV: word}
+        assert jit.configure(off) == before and off == {jit.WIDE_VECTORS_ENV: word}
     # once numba has a function in this process it is too late to change LLVM's target: nothing changes
     jit.njit(lambda x: x)(1)
     late: dict = {}

@@ -11,9 +11,10 @@ width (tested bit for bit).
 
 Numba reads its target features once, when the first function is decorated in the process, so this must
 run first: importing this module does it. It changes nothing when the user set ``NUMBA_CPU_FEATURES``
-(their choice wins), when ``AIGA_WIDE_VECTORS=0``, when the CPU has no AVX-512, or when numba already
-compiled something in this process (then the width stays 256 bits and results are the same). The setting
-goes into the environment too, so worker processes compile for the same target and share numba's cache.
+(their choice wins), when ``AIGA_WIDE_VECTORS=0`` (or false, no, off), when the CPU has no AVX-512, or
+when numba already compiled something in this process (then the width stays 256 bits and results are the
+same). The setting goes into the environment too, so worker processes compile for the same target and
+share numba's cache.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def configure(environ=os.environ) -> str | None:
     string now in effect for numba (``None``: numba's default, the host's own)."""
     from numba.core import config
 
-    if "NUMBA_CPU_FEATURES" in environ or environ.get(WIDE_VECTORS_ENV, "1") == "0" or _numba_compiled_yet():
+    off = environ.get(WIDE_VECTORS_ENV, "").strip().lower() in ("0", "false", "no", "off")
+    if "NUMBA_CPU_FEATURES" in environ or off or _numba_compiled_yet():
         return config.CPU_FEATURES
     import llvmlite.binding as llvm
 
