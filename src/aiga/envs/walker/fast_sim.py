@@ -49,11 +49,11 @@ Layout: every walker's state lives in plain float64/int64 arrays whose first axi
 a chunk of walkers (``_step_lanes``) runs the per-walker phases (collision, then after the solve time of
 impact, lidar, observation, reward) walker by walker, and ``b2Island::Solve`` for all of them in lockstep:
 the solver's state is packed into float32 structure-of-arrays with the walker (lane) as the last,
-contiguous axis, and every inner loop runs over lanes without branches, so LLVM vectorises it (8 float32
-lanes per AVX2 instruction). Box2D's iteration counts and order are kept; the per-island early exit of the
-position iterations becomes a per-lane mask. ``rollout_batch`` runs whole episodes ``lanes`` walkers at a
-time, a finished walker's lane taking the next waiting walker (``prange`` over groups of walkers when
-parallel), with the 24-40-40-4 tanh policy (``aiga.core.policy`` packing) evaluated inside the loop. The
+contiguous axis, and every inner loop runs over lanes without branches, so LLVM vectorises it (16 float32
+lanes per AVX-512 instruction, 8 per AVX2; ``aiga.core.jit``). Box2D's iteration counts and order are
+kept; the per-island early exit of the position iterations becomes a per-lane mask. ``rollout_batch``
+runs whole episodes ``lanes`` walkers at a time, a finished walker's lane taking the next waiting walker
+(``prange`` over groups of walkers when parallel), with the 24-40-40-4 tanh policy (``aiga.core.policy`` packing) evaluated inside the loop. The
 same arrays and loop order map onto a GPU kernel (one lane per thread).
 """
 
@@ -1363,7 +1363,7 @@ JOINT_REFERENCE_NB = JOINT_REFERENCE
 #
 # b2Island::Solve for a chunk of up to LANES walkers at once. Every quantity is a float32 array whose last
 # axis is the lane (one walker per lane), so each inner loop runs over lanes with the same arithmetic and
-# no branches (selects, min/max): LLVM turns it into 8-wide float32 vector code (AVX2 ymm). Box2D works
+# no branches (selects, min/max): LLVM turns it into 16- or 8-wide float32 vector code (zmm/ymm). Box2D works
 # in float32 too. The scene makes gathers unnecessary: the bodies and the joints' body pairs are fixed,
 # and every contact is between one walker body and the static course, so a contact slot belongs to one
 # body: slots are grouped by body in the island's order (group p holds ISLAND_BODY_ORDER[p]'s contacts),
