@@ -53,8 +53,9 @@ contiguous axis, and every inner loop runs over lanes without branches, so LLVM 
 lanes per AVX-512 instruction, 8 per AVX2; ``aiga.core.jit``). Box2D's iteration counts and order are
 kept; the per-island early exit of the position iterations becomes a per-lane mask. ``rollout_batch``
 runs whole episodes ``lanes`` walkers at a time, a finished walker's lane taking the next waiting walker
-(``prange`` over groups of walkers when parallel), with the 24-40-40-4 tanh policy (``aiga.core.policy`` packing) evaluated inside the loop. The
-same arrays and loop order map onto a GPU kernel (one lane per thread).
+(``prange`` over groups of walkers when parallel), with the 24-40-40-4 tanh policy (``aiga.core.policy``
+packing) evaluated inside the loop. The same arrays and loop order map onto a GPU kernel (one lane per
+thread).
 """
 
 from __future__ import annotations
