@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -82,3 +83,31 @@ def test_vector_width_does_not_change_rollouts(tmp_path):
     here = _fresh(code)
     assert here == narrow
     assert np.ptp([float.fromhex(x) for x in here["r"]]) > 0  # the policies really differ
+
+
+def _scale_rows(n, dst, src, factor):
+    for i in range(n):
+        dst[i] = src[i] * factor
+
+
+def test_njit_kernel_declares_its_array_arguments_noalias_and_computes_the_same():
+    kernel = jit.njit_kernel(cache=False)(_scale_rows)
+    plain = jit.njit(cache=False)(_scale_rows)
+    src = np.arange(40, dtype=np.float32)
+    out_kernel, out_plain = np.zeros(40, np.float32), np.zeros(40, np.float32)
+    kernel(37, out_kernel, src, np.float32(1.5))
+    plain(37, out_plain, src, np.float32(1.5))
+    np.testing.assert_array_equal(out_kernel, out_plain)
+    assert out_kernel[36] == 54.0 and out_kernel[37] == 0.0  # 36 * 1.5; nothing written past n
+    # numba passes an array as its fields; field 4 is the data pointer
+    data_pointer = re.compile(r"ptr noalias[^,]*%arg\.dst\.4\b")
+    assert bool(data_pointer.search(kernel.inspect_llvm(kernel.signatures[0]))) == bool(jit.NOALIAS_OPTION)
+    assert not data_pointer.search(plain.inspect_llvm(plain.signatures[0]))
+
+
+def test_noalias_option_is_left_out_when_numba_lacks_the_flag(monkeypatch):
+    from numba.core.compiler import Flags
+
+    assert jit._noalias_option() == jit.NOALIAS_OPTION  # registering twice is harmless
+    monkeypatch.delattr(Flags, "noalias")
+    assert jit._noalias_option() == {}

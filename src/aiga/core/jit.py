@@ -93,5 +93,34 @@ def njit_no_refcount(**options):
     return njit(**NO_REFCOUNT_OPTION, **options)
 
 
-__all__ = ["NO_REFCOUNT_OPTION", "WIDE_VECTORS_ENV", "configure", "float32_lanes", "get_num_threads", "njit",
-           "njit_no_refcount", "prange", "wide_vector_features"]
+def _noalias_option() -> dict:
+    """numba's flag that marks every pointer argument ``noalias`` (its parallel back end sets it on the
+    functions it outlines) is not one of ``njit``'s options; registered here under ``_noalias`` when this
+    numba has the flag, else nothing (the kernels then compile with LLVM's run-time overlap checks)."""
+    from numba.core.compiler import Flags
+    from numba.core.options import TargetOptions
+
+    if not hasattr(Flags, "noalias"):
+        return {}
+    if not isinstance(getattr(CPUTargetOptions, "_noalias", None), TargetOptions.Mapping):
+        CPUTargetOptions._noalias = TargetOptions.Mapping("noalias")
+    return {"_noalias": True}
+
+
+NOALIAS_OPTION = _noalias_option()
+
+
+def njit_kernel(**options):
+    """``njit_no_refcount`` for the lockstep solver's kernels, with every array argument declared not to
+    overlap any other (LLVM's ``noalias``). Why: a kernel's inner loop runs over walkers (vector lanes) and
+    reads and writes a few dozen rows; unless LLVM knows the rows are distinct memory it vectorises the
+    loop behind run-time checks of every written row against every read one, paid on each entry to the
+    loop, which cost more than the loop's own work at 16-64 lanes (docs/walker.md, "Kernels without
+    overlap checks"). The caller's contract: no two array arguments share an element (pass distinct rows of
+    a field-major array, never the same array twice). Results do not change: the flag only removes checks
+    that pass."""
+    return njit(**NO_REFCOUNT_OPTION, **NOALIAS_OPTION, **options)
+
+
+__all__ = ["NOALIAS_OPTION", "NO_REFCOUNT_OPTION", "WIDE_VECTORS_ENV", "configure", "float32_lanes",
+           "get_num_threads", "njit", "njit_kernel", "njit_no_refcount", "prange", "wide_vector_features"]

@@ -65,7 +65,7 @@ import math
 import llvmlite.binding as _llvm
 import numpy as np
 
-from aiga.core.jit import float32_lanes, get_num_threads, njit, njit_no_refcount, prange
+from aiga.core.jit import float32_lanes, get_num_threads, njit, njit_kernel, njit_no_refcount, prange
 from aiga.envs.walker import fast_tree
 from aiga.envs.walker.constants import (
     FPS,
@@ -1420,10 +1420,10 @@ B_CX, B_CY, B_A, B_VX, B_VY, B_W, B_CO, B_SI = range(8)
 # the accumulated impulse (x, y, limit), the motor's impulse, speed and maximum impulse, the limit states
 (J_RAX, J_RAY, J_RBX, J_RBY, J_K11, J_K12, J_K13, J_K22, J_K23, J_K33, J_IX, J_IY, J_IZ, J_MI, J_MS, J_MAXI,
  J_LOW, J_UPP) = range(18)
-# rows of the contact array (5 * GROUP slots, 33 rows, lanes; a slot's rows together): active, normal, rB
-# of both points, normal and tangent masses, friction, normal and tangent impulses, two-point block flag, K
-# and its inverse, then the manifold (faceB flag, local normal, local point, the two local points, second
-# point present)
+# rows of the contact array (33 rows, 5 * GROUP slots, lanes; field-major, so that a kernel gets each field
+# as a contiguous array of its own): active, normal, rB of both points, normal and tangent masses, friction,
+# normal and tangent impulses, two-point block flag, K and its inverse, then the manifold (faceB flag,
+# local normal, local point, the two local points, second point present)
 (C_ACT, C_NX, C_NY, C_R1X, C_R1Y, C_R2X, C_R2Y, C_NM1, C_NM2, C_TM1, C_TM2, C_FR, C_NI1, C_NI2, C_TI1, C_TI2,
  C_BLK, C_K11, C_K12, C_K22, C_M11, C_M12, C_M22, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X,
  C_P2Y, C_PT2) = range(33)
@@ -1438,7 +1438,7 @@ def _new_lanes(lanes):
     sizes, trig scratch, and each lane's contacts per group."""
     return (np.zeros((8, NUM_BODIES, lanes), dtype=np.float32),
             np.zeros((18, NUM_JOINTS, lanes), dtype=np.float32),
-            np.zeros((NUM_BODIES * GROUP, 33, lanes), dtype=np.float32),
+            np.zeros((33, NUM_BODIES * GROUP, lanes), dtype=np.float32),
             np.zeros((5, lanes), dtype=np.float32),
             np.zeros(NUM_BODIES, dtype=np.int64), np.zeros((4, lanes), dtype=np.float32),
             np.zeros((NUM_BODIES, lanes), dtype=np.int64))
@@ -1497,11 +1497,11 @@ def _manifold_frame(body, con, trig, s, k, li, lcx, lcy):
     si = trig[1, li]
     px = cx - (co * lcx - si * lcy)
     py = cy - (si * lcx + co * lcy)
-    face_b = con[s, C_FACEB, li] != _Z
-    lnx = con[s, C_LNX, li]
-    lny = con[s, C_LNY, li]
-    lpx = con[s, C_LPX, li]
-    lpy = con[s, C_LPY, li]
+    face_b = con[C_FACEB, s, li] != _Z
+    lnx = con[C_LNX, s, li]
+    lny = con[C_LNY, s, li]
+    lpx = con[C_LPX, s, li]
+    lpy = con[C_LPY, s, li]
     nx = co * lnx - si * lny if face_b else lnx
     ny = si * lnx + co * lny if face_b else lny
     plx = co * lpx - si * lpy + px if face_b else lpx
@@ -1526,11 +1526,11 @@ def _init_contacts(nl, body, con, ngrp, trig):
             for li in range(nl):
                 cx, cy, co, si, px, py, face_b, nx, ny, plx, ply = _manifold_frame(body, con, trig, s, k, li,
                                                                                    lcx, lcy)
-                act = con[s, C_ACT, li] != _Z
-                two = con[s, C_PT2, li] != _Z
-                r1x, r1y = _contact_rb(con[s, C_P1X, li], con[s, C_P1Y, li], face_b, co, si, px, py, cx, cy,
+                act = con[C_ACT, s, li] != _Z
+                two = con[C_PT2, s, li] != _Z
+                r1x, r1y = _contact_rb(con[C_P1X, s, li], con[C_P1Y, s, li], face_b, co, si, px, py, cx, cy,
                                        nx, ny, plx, ply)
-                r2x, r2y = _contact_rb(con[s, C_P2X, li], con[s, C_P2Y, li], face_b, co, si, px, py, cx, cy,
+                r2x, r2y = _contact_rb(con[C_P2X, s, li], con[C_P2Y, s, li], face_b, co, si, px, py, cx, cy,
                                        nx, ny, plx, ply)
                 nx = -nx if face_b else nx
                 ny = -ny if face_b else ny
@@ -1543,30 +1543,30 @@ def _init_contacts(nl, body, con, ngrp, trig):
                 k12 = mb + ib * rn1 * rn2
                 rt1 = r1x * ty - r1y * tx
                 rt2 = r2x * ty - r2y * tx
-                con[s, C_NM1, li] = _ONE / k11 if act else _Z
-                con[s, C_TM1, li] = _ONE / (mb + ib * rt1 * rt1) if act else _Z
-                con[s, C_R1X, li] = r1x if act else _Z
-                con[s, C_R1Y, li] = r1y if act else _Z
-                con[s, C_NX, li] = nx if act else _Z
-                con[s, C_NY, li] = ny if act else _Z
-                con[s, C_FR, li] = FRICTION32[k] if act else _Z
+                con[C_NM1, s, li] = _ONE / k11 if act else _Z
+                con[C_TM1, s, li] = _ONE / (mb + ib * rt1 * rt1) if act else _Z
+                con[C_R1X, s, li] = r1x if act else _Z
+                con[C_R1Y, s, li] = r1y if act else _Z
+                con[C_NX, s, li] = nx if act else _Z
+                con[C_NY, s, li] = ny if act else _Z
+                con[C_FR, s, li] = FRICTION32[k] if act else _Z
                 det = k11 * k22 - k12 * k12
                 # the two-point block solver only when K is well conditioned, else point 1 alone
                 block = act and two and k11 * k11 < _MAX_CONDITION32 * det
                 inv = _ONE / det if det != _Z else _Z
-                con[s, C_BLK, li] = _ONE if block else _Z
-                con[s, C_K11, li] = k11 if block else _Z
-                con[s, C_K12, li] = k12 if block else _Z
-                con[s, C_K22, li] = k22 if block else _Z
-                con[s, C_M11, li] = inv * k22 if block else _Z
-                con[s, C_M12, li] = -inv * k12 if block else _Z
-                con[s, C_M22, li] = inv * k11 if block else _Z
+                con[C_BLK, s, li] = _ONE if block else _Z
+                con[C_K11, s, li] = k11 if block else _Z
+                con[C_K12, s, li] = k12 if block else _Z
+                con[C_K22, s, li] = k22 if block else _Z
+                con[C_M11, s, li] = inv * k22 if block else _Z
+                con[C_M12, s, li] = -inv * k12 if block else _Z
+                con[C_M22, s, li] = inv * k11 if block else _Z
                 # point 2 takes part in the velocity solver only through the block solver (Box2D sets the
                 # velocity constraint's pointCount to 1 when K is ill conditioned)
-                con[s, C_NM2, li] = _ONE / k22 if block else _Z
-                con[s, C_TM2, li] = _ONE / (mb + ib * rt2 * rt2) if block else _Z
-                con[s, C_R2X, li] = r2x if block else _Z
-                con[s, C_R2Y, li] = r2y if block else _Z
+                con[C_NM2, s, li] = _ONE / k22 if block else _Z
+                con[C_TM2, s, li] = _ONE / (mb + ib * rt2 * rt2) if block else _Z
+                con[C_R2X, s, li] = r2x if block else _Z
+                con[C_R2Y, s, li] = r2y if block else _Z
 
 
 @njit(cache=True, inline="always")
@@ -1593,20 +1593,20 @@ def _warm_start_contacts(nl, body, con, ngrp):
         for q in range(ngrp[p]):
             s = p * GROUP + q
             for li in range(nl):
-                nx = con[s, C_NX, li]
-                ny = con[s, C_NY, li]
+                nx = con[C_NX, s, li]
+                ny = con[C_NY, s, li]
                 tx = ny
                 ty = -nx
                 vx = body[B_VX, k, li]
                 vy = body[B_VY, k, li]
                 w = body[B_W, k, li]
                 for j in range(2):
-                    on = con[s, C_ACT, li] != _Z and (j == 0 or con[s, C_BLK, li] != _Z)
-                    ni = con[s, C_NI1 + j, li] if on else _Z
-                    ti = con[s, C_TI1 + j, li] if on else _Z
+                    on = con[C_ACT, s, li] != _Z and (j == 0 or con[C_BLK, s, li] != _Z)
+                    ni = con[C_NI1 + j, s, li] if on else _Z
+                    ti = con[C_TI1 + j, s, li] if on else _Z
                     pxx = ni * nx + ti * tx
                     pyy = ni * ny + ti * ty
-                    w += ib * (con[s, C_R1X + 2 * j, li] * pyy - con[s, C_R1Y + 2 * j, li] * pxx)
+                    w += ib * (con[C_R1X + 2 * j, s, li] * pyy - con[C_R1Y + 2 * j, s, li] * pxx)
                     vx += mb * pxx
                     vy += mb * pyy
                 body[B_VX, k, li] = vx
@@ -1670,10 +1670,20 @@ def _init_joints(nl, body, jnt, trig):
             body[B_W, kb, li] += ib * (rbx * pyy - rby * pxx + turn)
 
 
-@njit_no_refcount(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True)
 def _joints_velocity(nl, body, jnt, lane):
     """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
     motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
+    _joints_velocity_rows(nl, body[B_VX], body[B_VY], body[B_W], jnt[J_IX], jnt[J_IY], jnt[J_IZ], jnt[J_K11],
+                          jnt[J_K12], jnt[J_K13], jnt[J_K22], jnt[J_K23], jnt[J_K33], jnt[J_LOW], jnt[J_MAXI],
+                          jnt[J_MI], jnt[J_MS], jnt[J_RAX], jnt[J_RAY], jnt[J_RBX], jnt[J_RBY], jnt[J_UPP],
+                          lane[L_CHANGE], lane[L_LIVE_V])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33, j_low,
+                          j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v):
+    """The kernel of ``_joints_velocity``: each field its own array (no overlap checks)."""
     for ji in range(NUM_JOINTS):
         jn = ISLAND_JOINT_ORDER_NB[ji]
         ka = JOINT_A_NB[jn]
@@ -1684,39 +1694,39 @@ def _joints_velocity(nl, body, jnt, lane):
         ib = INV_I32[kb]
         motor_mass = J_MOTOR_MASS32[jn]
         for li in range(nl):
-            live = lane[L_LIVE_V, li] != _Z
-            vax = body[B_VX, ka, li]
-            vay = body[B_VY, ka, li]
-            wa = body[B_W, ka, li]
-            vbx = body[B_VX, kb, li]
-            vby = body[B_VY, kb, li]
-            wb = body[B_W, kb, li]
+            live = l_live_v[li] != _Z
+            vax = b_vx[ka, li]
+            vay = b_vy[ka, li]
+            wa = b_w[ka, li]
+            vbx = b_vx[kb, li]
+            vby = b_vy[kb, li]
+            wb = b_w[kb, li]
             # motor (torque mode: the impulse is clamped to dt * maxMotorTorque)
-            old = jnt[J_MI, jn, li]
-            max_impulse = jnt[J_MAXI, jn, li]
-            new = old - motor_mass * (wb - wa - jnt[J_MS, jn, li])
+            old = j_mi[jn, li]
+            max_impulse = j_maxi[jn, li]
+            new = old - motor_mass * (wb - wa - j_ms[jn, li])
             new = min(max(new, -max_impulse), max_impulse)
             new = new if live else old
-            jnt[J_MI, jn, li] = new
+            j_mi[jn, li] = new
             impulse = new - old
             change = abs(impulse)
             wa -= ia * impulse
             wb += ib * impulse
-            rax = jnt[J_RAX, jn, li]
-            ray = jnt[J_RAY, jn, li]
-            rbx = jnt[J_RBX, jn, li]
-            rby = jnt[J_RBY, jn, li]
+            rax = j_rax[jn, li]
+            ray = j_ray[jn, li]
+            rbx = j_rbx[jn, li]
+            rby = j_rby[jn, li]
             cd1x = vbx - wb * rby - vax + wa * ray
             cd1y = vby + wb * rbx - vay - wa * rax
             cd2 = wb - wa
-            k11 = jnt[J_K11, jn, li]
-            k12 = jnt[J_K12, jn, li]
-            k13 = jnt[J_K13, jn, li]
-            k22 = jnt[J_K22, jn, li]
-            k23 = jnt[J_K23, jn, li]
-            k33 = jnt[J_K33, jn, li]
-            lower = jnt[J_LOW, jn, li] != _Z
-            upper = jnt[J_UPP, jn, li] != _Z
+            k11 = j_k11[jn, li]
+            k12 = j_k12[jn, li]
+            k13 = j_k13[jn, li]
+            k22 = j_k22[jn, li]
+            k23 = j_k23[jn, li]
+            k33 = j_k33[jn, li]
+            lower = j_low[jn, li] != _Z
+            upper = j_upp[jn, li] != _Z
             # b2Mat33::Solve33(-Cdot)
             bx = -cd1x
             by = -cd1y
@@ -1735,7 +1745,7 @@ def _joints_velocity(nl, body, jnt, lane):
             cy = k23 * bx - k12 * bz
             cz = k12 * by - k22 * bx
             iz3 = det * (k11 * cx + k12 * cy + k13 * cz)
-            jz = jnt[J_IZ, jn, li]
+            jz = j_iz[jn, li]
             new_z = jz + iz3
             # the limit would pull: solve the point constraint alone with the limit impulse removed
             # (b2Mat33::Solve22 of -Cdot1 + impulse.z * (K13, K23)); the same Solve22 without that term is
@@ -1756,23 +1766,35 @@ def _joints_velocity(nl, body, jnt, lane):
             ix = ix if live else _Z
             iy = iy if live else _Z
             iz = iz if live else _Z
-            jnt[J_IX, jn, li] += ix
-            jnt[J_IY, jn, li] += iy
-            jnt[J_IZ, jn, li] = jz + iz
+            j_ix[jn, li] += ix
+            j_iy[jn, li] += iy
+            j_iz[jn, li] = jz + iz
             change = max(change, abs(ix), abs(iy), abs(iz))
-            body[B_VX, ka, li] = vax - ma * ix
-            body[B_VY, ka, li] = vay - ma * iy
-            body[B_W, ka, li] = wa - ia * (rax * iy - ray * ix + iz)
-            body[B_VX, kb, li] = vbx + mb * ix
-            body[B_VY, kb, li] = vby + mb * iy
-            body[B_W, kb, li] = wb + ib * (rbx * iy - rby * ix + iz)
-            lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
+            b_vx[ka, li] = vax - ma * ix
+            b_vy[ka, li] = vay - ma * iy
+            b_w[ka, li] = wa - ia * (rax * iy - ray * ix + iz)
+            b_vx[kb, li] = vbx + mb * ix
+            b_vy[kb, li] = vby + mb * iy
+            b_w[kb, li] = wb + ib * (rbx * iy - rby * ix + iz)
+            l_change[li] = max(l_change[li], change)
 
 
-@njit_no_refcount(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True)
 def _contacts_velocity(nl, body, con, ngrp, lane):
     """One velocity iteration of the contacts (``b2ContactSolver::SolveVelocityConstraints``, A static):
     friction of each point, then the normal impulse: one point alone, or two with the block solver."""
+    _contacts_velocity_rows(nl, ngrp, lane[L_LIVE_V], lane[L_CHANGE], body[B_VX], body[B_VY], body[B_W],
+                            con[C_BLK], con[C_FR], con[C_K11], con[C_K12], con[C_K22], con[C_M11], con[C_M12],
+                            con[C_M22], con[C_NI1], con[C_NI2], con[C_NM1], con[C_NM2], con[C_NX], con[C_NY],
+                            con[C_R1X], con[C_R1Y], con[C_R2X], con[C_R2Y], con[C_TI1], con[C_TI2], con[C_TM1],
+                            con[C_TM2])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _contacts_velocity_rows(nl, ngrp, live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12, c_k22, c_m11,
+                            c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y, c_r2x, c_r2y,
+                            c_ti1, c_ti2, c_tm1, c_tm2):
+    """The kernel of ``_contacts_velocity``: each field its own array (no overlap checks)."""
     for p in range(NUM_BODIES):
         k = ISLAND_BODY_ORDER_NB[p]
         mb = INV_MASS32[k]
@@ -1780,28 +1802,28 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
         for q in range(ngrp[p]):
             s = p * GROUP + q
             for li in range(nl):
-                live = lane[L_LIVE_V, li] != _Z
-                vx = body[B_VX, k, li]
-                vy = body[B_VY, k, li]
-                w = body[B_W, k, li]
-                nx = con[s, C_NX, li]
-                ny = con[s, C_NY, li]
+                live = live_v[li] != _Z
+                vx = b_vx[k, li]
+                vy = b_vy[k, li]
+                w = b_w[k, li]
+                nx = c_nx[s, li]
+                ny = c_ny[s, li]
                 tx = ny
                 ty = -nx
-                friction = con[s, C_FR, li]
-                r1x = con[s, C_R1X, li]
-                r1y = con[s, C_R1Y, li]
-                r2x = con[s, C_R2X, li]
-                r2y = con[s, C_R2Y, li]
-                n1 = con[s, C_NI1, li]
-                n2 = con[s, C_NI2, li]
+                friction = c_fr[s, li]
+                r1x = c_r1x[s, li]
+                r1y = c_r1y[s, li]
+                r2x = c_r2x[s, li]
+                r2y = c_r2y[s, li]
+                n1 = c_ni1[s, li]
+                n2 = c_ni2[s, li]
                 # friction, point 1 then point 2 (an absent point has zero mass and zero friction bound)
-                old = con[s, C_TI1, li]
+                old = c_ti1[s, li]
                 vt = (vx - w * r1y) * tx + (vy + w * r1x) * ty
                 max_f = friction * n1
-                new = min(max(old + con[s, C_TM1, li] * (-vt), -max_f), max_f)
+                new = min(max(old + c_tm1[s, li] * (-vt), -max_f), max_f)
                 new = new if live else old
-                con[s, C_TI1, li] = new
+                c_ti1[s, li] = new
                 lam = new - old
                 change = abs(lam)
                 pxx = lam * tx
@@ -1809,13 +1831,13 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
                 vx += mb * pxx
                 vy += mb * pyy
                 w += ib * (r1x * pyy - r1y * pxx)
-                old = con[s, C_TI2, li]
+                old = c_ti2[s, li]
                 vt = (vx - w * r2y) * tx + (vy + w * r2x) * ty
                 max_f = friction * n2
-                tm2 = con[s, C_TM2, li]
+                tm2 = c_tm2[s, li]
                 new = min(max(old + tm2 * (-vt), -max_f), max_f)
                 new = new if (live and tm2 != _Z) else old
-                con[s, C_TI2, li] = new
+                c_ti2[s, li] = new
                 lam = new - old
                 change = max(change, abs(lam))
                 pxx = lam * tx
@@ -1825,53 +1847,63 @@ def _contacts_velocity(nl, body, con, ngrp, lane):
                 w += ib * (r2x * pyy - r2y * pxx)
                 # normal: one point
                 vn = (vx - w * r1y) * nx + (vy + w * r1x) * ny
-                s1 = max(n1 - con[s, C_NM1, li] * vn, _Z)
+                s1 = max(n1 - c_nm1[s, li] * vn, _Z)
                 # normal: the two-point block solver (b2ContactSolver's four cases)
                 vn1 = vn
                 vn2 = (vx - w * r2y) * nx + (vy + w * r2x) * ny
-                k11 = con[s, C_K11, li]
-                k12 = con[s, C_K12, li]
-                k22 = con[s, C_K22, li]
+                k11 = c_k11[s, li]
+                k12 = c_k12[s, li]
+                k22 = c_k22[s, li]
                 bx = vn1 - (k11 * n1 + k12 * n2)
                 by = vn2 - (k12 * n1 + k22 * n2)
-                m11 = con[s, C_M11, li]
-                m12 = con[s, C_M12, li]
-                m22 = con[s, C_M22, li]
+                m11 = c_m11[s, li]
+                m12 = c_m12[s, li]
+                m22 = c_m22[s, li]
                 x1a = -(m11 * bx + m12 * by)
                 x2a = -(m12 * bx + m22 * by)
                 case1 = x1a >= _Z and x2a >= _Z
-                x1b = -con[s, C_NM1, li] * bx
+                x1b = -c_nm1[s, li] * bx
                 case2 = x1b >= _Z and k12 * x1b + by >= _Z
-                x2c = -con[s, C_NM2, li] * by
+                x2c = -c_nm2[s, li] * by
                 case3 = x2c >= _Z and k12 * x2c + bx >= _Z
                 case4 = bx >= _Z and by >= _Z
                 b1 = x1a if case1 else (x1b if case2 else _Z)
                 b2 = x2a if case1 else (_Z if case2 else (x2c if case3 else _Z))
                 solved = case1 or case2 or case3 or case4
-                block = con[s, C_BLK, li] != _Z
+                block = c_blk[s, li] != _Z
                 new1 = (b1 if solved else n1) if block else s1
                 new2 = (b2 if solved else n2) if block else n2
                 new1 = new1 if live else n1
                 new2 = new2 if live else n2
                 d1 = new1 - n1
                 d2 = new2 - n2
-                con[s, C_NI1, li] = new1
-                con[s, C_NI2, li] = new2
+                c_ni1[s, li] = new1
+                c_ni2[s, li] = new2
                 change = max(change, abs(d1), abs(d2))
                 p1x = d1 * nx
                 p1y = d1 * ny
                 p2x = d2 * nx
                 p2y = d2 * ny
-                body[B_VX, k, li] = vx + mb * (p1x + p2x)
-                body[B_VY, k, li] = vy + mb * (p1y + p2y)
-                body[B_W, k, li] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
-                lane[L_CHANGE, li] = max(lane[L_CHANGE, li], change)
+                b_vx[k, li] = vx + mb * (p1x + p2x)
+                b_vy[k, li] = vy + mb * (p1y + p2y)
+                b_w[k, li] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
+                l_change[li] = max(l_change[li], change)
 
 
-@njit_no_refcount(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True)
 def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
     """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
     each manifold point moves its body along the normal; the iteration's smallest separation is kept."""
+    _contacts_position_rows(nl, ngrp, baumgarte, lane[L_LIVE_P], lane[L_MIN_SEP], body[B_CX], body[B_CY],
+                            body[B_A], con[C_ACT], con[C_PT2], con[C_FACEB], con[C_LNX], con[C_LNY], con[C_LPX],
+                            con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y], trig[0], trig[1])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2, c_faceb,
+                            c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si):
+    """The kernel of ``_contacts_position``: each field its own array (no overlap checks). The body's
+    rotation is taken afresh for each point, since the previous point moved it (b2PositionSolverManifold)."""
     for p in range(NUM_BODIES):
         k = ISLAND_BODY_ORDER_NB[p]
         mb = INV_MASS32[k]
@@ -1881,14 +1913,31 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
         for q in range(ngrp[p]):
             s = p * GROUP + q
             for j in range(2):
-                _trig(nl, body, k, trig)  # the body moved since (b2PositionSolverManifold per point)
+                c_px = c_p1x if j == 0 else c_p2x
+                c_py = c_p1y if j == 0 else c_p2y
                 for li in range(nl):
-                    on = (lane[L_LIVE_P, li] != _Z and con[s, C_ACT, li] != _Z
-                          and (j == 0 or con[s, C_PT2, li] != _Z))
-                    cx, cy, co, si, px, py, face_b, nx, ny, plx, ply = _manifold_frame(body, con, trig, s, k,
-                                                                                       li, lcx, lcy)
-                    lx = con[s, C_P1X + 2 * j, li]
-                    ly = con[s, C_P1Y + 2 * j, li]
+                    si, co = _sincos32(b_a[k, li])
+                    t_co[li] = co
+                    t_si[li] = si
+                for li in range(nl):
+                    on = l_live_p[li] != _Z and c_act[s, li] != _Z and (j == 0 or c_pt2[s, li] != _Z)
+                    co = t_co[li]
+                    si = t_si[li]
+                    cx = b_cx[k, li]
+                    cy = b_cy[k, li]
+                    px = cx - (co * lcx - si * lcy)
+                    py = cy - (si * lcx + co * lcy)
+                    face_b = c_faceb[s, li] != _Z
+                    lnx = c_lnx[s, li]
+                    lny = c_lny[s, li]
+                    lpx = c_lpx[s, li]
+                    lpy = c_lpy[s, li]
+                    nx = co * lnx - si * lny if face_b else lnx
+                    ny = si * lnx + co * lny if face_b else lny
+                    plx = co * lpx - si * lpy + px if face_b else lpx
+                    ply = si * lpx + co * lpy + py if face_b else lpy
+                    lx = c_px[s, li]
+                    ly = c_py[s, li]
                     clx = lx if face_b else co * lx - si * ly + px
                     cly = ly if face_b else si * lx + co * ly + py
                     sep = (clx - plx) * nx + (cly - ply) * ny - _TWO_RADIUS32
@@ -1896,22 +1945,29 @@ def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
                     ny = -ny if face_b else ny
                     rbx = clx - cx
                     rby = cly - cy
-                    lane[L_MIN_SEP, li] = min(lane[L_MIN_SEP, li], sep) if on else lane[L_MIN_SEP, li]
+                    l_min_sep[li] = min(l_min_sep[li], sep) if on else l_min_sep[li]
                     cc = min(max(baumgarte * (sep + _SLOP32), -_MAX_LINEAR32), _Z)
                     rnb = rbx * ny - rby * nx
                     kk = mb + ib * rnb * rnb
                     impulse = -cc / kk if on else _Z
                     pxx = impulse * nx
                     pyy = impulse * ny
-                    body[B_CX, k, li] = cx + mb * pxx
-                    body[B_CY, k, li] = cy + mb * pyy
-                    body[B_A, k, li] += ib * (rbx * pyy - rby * pxx)
+                    b_cx[k, li] = cx + mb * pxx
+                    b_cy[k, li] = cy + mb * pyy
+                    b_a[k, li] += ib * (rbx * pyy - rby * pxx)
 
 
-@njit_no_refcount(cache=True, error_model="numpy")
+@njit_no_refcount(cache=True)
 def _joints_position(nl, body, jnt, lane, trig):
     """One position iteration of the joints (``b2RevoluteJoint::SolvePositionConstraints``: the limit's
     angular correction, then the point constraint with a 2x2 solve); clears joints-ok where not solved."""
+    _joints_position_rows(nl, body[B_A], body[B_CX], body[B_CY], jnt[J_LOW], jnt[J_UPP], lane[L_JOINTS_OK],
+                          lane[L_LIVE_P])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p):
+    """The kernel of ``_joints_position``: each field its own array (no overlap checks)."""
     for ji in range(NUM_JOINTS):
         jn = ISLAND_JOINT_ORDER_NB[ji]
         ka = JOINT_A_NB[jn]
@@ -1922,30 +1978,30 @@ def _joints_position(nl, body, jnt, lane, trig):
         ib = INV_I32[kb]
         motor_mass = J_MOTOR_MASS32[jn]
         for li in range(nl):
-            live = lane[L_LIVE_P, li] != _Z
-            lower = jnt[J_LOW, jn, li] != _Z
-            upper = jnt[J_UPP, jn, li] != _Z
-            angle = body[B_A, kb, li] - body[B_A, ka, li] - J_REFERENCE32[jn]
+            live = l_live_p[li] != _Z
+            lower = j_low[jn, li] != _Z
+            upper = j_upp[jn, li] != _Z
+            angle = b_a[kb, li] - b_a[ka, li] - J_REFERENCE32[jn]
             c_low = angle - J_LOWER32[jn]
             c_up = angle - J_UPPER32[jn]
             err = -c_low if lower else (c_up if upper else _Z)
             cc = (min(max(c_low + _ANGULAR_SLOP32, -_MAX_ANGULAR32), _Z) if lower
                   else min(max(c_up - _ANGULAR_SLOP32, _Z), _MAX_ANGULAR32))
             impulse = -motor_mass * cc if (live and (lower or upper)) else _Z
-            body[B_A, ka, li] -= ia * impulse
-            body[B_A, kb, li] += ib * impulse
+            b_a[ka, li] -= ia * impulse
+            b_a[kb, li] += ib * impulse
             # min of 0/1 flags, not a conditional store: LLVM's masked store here kept the loop scalar
-            lane[L_JOINTS_OK, li] = min(lane[L_JOINTS_OK, li], _ONE if err <= _ANGULAR_SLOP32 else _Z)
+            l_joints_ok[li] = min(l_joints_ok[li], _ONE if err <= _ANGULAR_SLOP32 else _Z)
         for li in range(nl):
-            live = lane[L_LIVE_P, li] != _Z
-            sa, ca = _sincos32(body[B_A, ka, li])
-            sb, cb = _sincos32(body[B_A, kb, li])
+            live = l_live_p[li] != _Z
+            sa, ca = _sincos32(b_a[ka, li])
+            sb, cb = _sincos32(b_a[kb, li])
             rax = ca * J_LOCAL_A32[jn, 0] - sa * J_LOCAL_A32[jn, 1]
             ray = sa * J_LOCAL_A32[jn, 0] + ca * J_LOCAL_A32[jn, 1]
             rbx = cb * J_LOCAL_B32[jn, 0] - sb * J_LOCAL_B32[jn, 1]
             rby = sb * J_LOCAL_B32[jn, 0] + cb * J_LOCAL_B32[jn, 1]
-            cx = body[B_CX, kb, li] + rbx - body[B_CX, ka, li] - rax
-            cy = body[B_CY, kb, li] + rby - body[B_CY, ka, li] - ray
+            cx = b_cx[kb, li] + rbx - b_cx[ka, li] - rax
+            cy = b_cy[kb, li] + rby - b_cy[ka, li] - ray
             position_error = math.sqrt(cx * cx + cy * cy)
             k11 = ma + mb + ia * ray * ray + ib * rby * rby
             k12 = -ia * rax * ray - ib * rbx * rby
@@ -1956,13 +2012,13 @@ def _joints_position(nl, body, jnt, lane, trig):
             iy = -det * (k11 * cy - k12 * cx)
             ix = ix if live else _Z
             iy = iy if live else _Z
-            body[B_CX, ka, li] -= ma * ix
-            body[B_CY, ka, li] -= ma * iy
-            body[B_A, ka, li] -= ia * (rax * iy - ray * ix)
-            body[B_CX, kb, li] += mb * ix
-            body[B_CY, kb, li] += mb * iy
-            body[B_A, kb, li] += ib * (rbx * iy - rby * ix)
-            lane[L_JOINTS_OK, li] = min(lane[L_JOINTS_OK, li], _ONE if position_error <= _SLOP32 else _Z)
+            b_cx[ka, li] -= ma * ix
+            b_cy[ka, li] -= ma * iy
+            b_a[ka, li] -= ia * (rax * iy - ray * ix)
+            b_cx[kb, li] += mb * ix
+            b_cy[kb, li] += mb * iy
+            b_a[kb, li] += ib * (rbx * iy - rby * ix)
+            l_joints_ok[li] = min(l_joints_ok[li], _ONE if position_error <= _SLOP32 else _Z)
 
 
 @njit_no_refcount(cache=True)
@@ -2139,23 +2195,23 @@ def _pack_bodies(li, b, c, a, v, w, body):
 def _pack_contact(s, li, cts_b, timp_b, ci, con, warm):
     """Contact slot ``ci`` of a walker into solver slot ``s`` of lane ``li`` (impulses kept when ``warm``)."""
     for r in range(33):
-        con[s, r, li] = 0.0
-    con[s, C_ACT, li] = 1.0
-    con[s, C_FACEB, li] = cts_b[ci, _C_TYPE]
-    con[s, C_LNX, li] = cts_b[ci, _C_LN]
-    con[s, C_LNY, li] = cts_b[ci, _C_LN + 1]
-    con[s, C_LPX, li] = cts_b[ci, _C_LP]
-    con[s, C_LPY, li] = cts_b[ci, _C_LP + 1]
-    con[s, C_P1X, li] = cts_b[ci, _C_P0]
-    con[s, C_P1Y, li] = cts_b[ci, _C_P0 + 1]
-    con[s, C_P2X, li] = cts_b[ci, _C_P1]
-    con[s, C_P2Y, li] = cts_b[ci, _C_P1 + 1]
-    con[s, C_PT2, li] = 1.0 if cts_b[ci, _C_NPTS] == 2.0 else 0.0
+        con[r, s, li] = 0.0
+    con[C_ACT, s, li] = 1.0
+    con[C_FACEB, s, li] = cts_b[ci, _C_TYPE]
+    con[C_LNX, s, li] = cts_b[ci, _C_LN]
+    con[C_LNY, s, li] = cts_b[ci, _C_LN + 1]
+    con[C_LPX, s, li] = cts_b[ci, _C_LP]
+    con[C_LPY, s, li] = cts_b[ci, _C_LP + 1]
+    con[C_P1X, s, li] = cts_b[ci, _C_P0]
+    con[C_P1Y, s, li] = cts_b[ci, _C_P0 + 1]
+    con[C_P2X, s, li] = cts_b[ci, _C_P1]
+    con[C_P2Y, s, li] = cts_b[ci, _C_P1 + 1]
+    con[C_PT2, s, li] = 1.0 if cts_b[ci, _C_NPTS] == 2.0 else 0.0
     if warm:
-        con[s, C_NI1, li] = cts_b[ci, _C_NI0]
-        con[s, C_NI2, li] = cts_b[ci, _C_NI1]
-        con[s, C_TI1, li] = timp_b[ci, 0]
-        con[s, C_TI2, li] = timp_b[ci, 1]
+        con[C_NI1, s, li] = cts_b[ci, _C_NI0]
+        con[C_NI2, s, li] = cts_b[ci, _C_NI1]
+        con[C_TI1, s, li] = timp_b[ci, 0]
+        con[C_TI2, s, li] = timp_b[ci, 1]
 
 
 @njit_no_refcount(cache=True)
@@ -2197,7 +2253,7 @@ def _close_groups(nl, ws):
         for li in range(nl):
             for q in range(gcount[p, li], n):
                 for r in range(33):
-                    con[p * GROUP + q, r, li] = 0.0
+                    con[r, p * GROUP + q, li] = 0.0
 
 
 @njit_no_refcount(cache=True)
@@ -2223,10 +2279,10 @@ def _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws
         p = BODY_GROUP[int(cts[b, ci, _C_BODY])]
         s = p * GROUP + gcount[p, li]
         gcount[p, li] += 1
-        cts[b, ci, _C_NI0] = con[s, C_NI1, li]
-        cts[b, ci, _C_NI1] = con[s, C_NI2, li]
-        timp[b, ci, 0] = con[s, C_TI1, li]
-        timp[b, ci, 1] = con[s, C_TI2, li]
+        cts[b, ci, _C_NI0] = con[C_NI1, s, li]
+        cts[b, ci, _C_NI1] = con[C_NI2, s, li]
+        timp[b, ci, 0] = con[C_TI1, s, li]
+        timp[b, ci, 1] = con[C_TI2, s, li]
 
 
 @njit_no_refcount(cache=True)
