@@ -1670,20 +1670,11 @@ def _init_joints(nl, body, jnt, trig):
             body[B_W, kb, li] += ib * (rbx * pyy - rby * pxx + turn)
 
 
-@njit_no_refcount(cache=True)
-def _joints_velocity(nl, body, jnt, lane):
-    """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
-    motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
-    _joints_velocity_rows(nl, body[B_VX], body[B_VY], body[B_W], jnt[J_IX], jnt[J_IY], jnt[J_IZ], jnt[J_K11],
-                          jnt[J_K12], jnt[J_K13], jnt[J_K22], jnt[J_K23], jnt[J_K33], jnt[J_LOW], jnt[J_MAXI],
-                          jnt[J_MI], jnt[J_MS], jnt[J_RAX], jnt[J_RAY], jnt[J_RBX], jnt[J_RBY], jnt[J_UPP],
-                          lane[L_CHANGE], lane[L_LIVE_V])
-
-
-@njit_kernel(cache=True, error_model="numpy")
+@njit(cache=True, inline="always")
 def _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33, j_low,
                           j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v):
-    """The kernel of ``_joints_velocity``: each field its own array (no overlap checks)."""
+    """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
+    motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
     for ji in range(NUM_JOINTS):
         jn = ISLAND_JOINT_ORDER_NB[ji]
         ka = JOINT_A_NB[jn]
@@ -1779,22 +1770,12 @@ def _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j
             l_change[li] = max(l_change[li], change)
 
 
-@njit_no_refcount(cache=True)
-def _contacts_velocity(nl, body, con, ngrp, lane):
+@njit(cache=True, inline="always")
+def _contacts_velocity_rows(nl, ngrp, l_live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12, c_k22,
+                            c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y, c_r2x,
+                            c_r2y, c_ti1, c_ti2, c_tm1, c_tm2):
     """One velocity iteration of the contacts (``b2ContactSolver::SolveVelocityConstraints``, A static):
     friction of each point, then the normal impulse: one point alone, or two with the block solver."""
-    _contacts_velocity_rows(nl, ngrp, lane[L_LIVE_V], lane[L_CHANGE], body[B_VX], body[B_VY], body[B_W],
-                            con[C_BLK], con[C_FR], con[C_K11], con[C_K12], con[C_K22], con[C_M11], con[C_M12],
-                            con[C_M22], con[C_NI1], con[C_NI2], con[C_NM1], con[C_NM2], con[C_NX], con[C_NY],
-                            con[C_R1X], con[C_R1Y], con[C_R2X], con[C_R2Y], con[C_TI1], con[C_TI2], con[C_TM1],
-                            con[C_TM2])
-
-
-@njit_kernel(cache=True, error_model="numpy")
-def _contacts_velocity_rows(nl, ngrp, live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12, c_k22, c_m11,
-                            c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y, c_r2x, c_r2y,
-                            c_ti1, c_ti2, c_tm1, c_tm2):
-    """The kernel of ``_contacts_velocity``: each field its own array (no overlap checks)."""
     for p in range(NUM_BODIES):
         k = ISLAND_BODY_ORDER_NB[p]
         mb = INV_MASS32[k]
@@ -1802,7 +1783,7 @@ def _contacts_velocity_rows(nl, ngrp, live_v, l_change, b_vx, b_vy, b_w, c_blk, 
         for q in range(ngrp[p]):
             s = p * GROUP + q
             for li in range(nl):
-                live = live_v[li] != _Z
+                live = l_live_v[li] != _Z
                 vx = b_vx[k, li]
                 vy = b_vy[k, li]
                 w = b_w[k, li]
@@ -1890,20 +1871,13 @@ def _contacts_velocity_rows(nl, ngrp, live_v, l_change, b_vx, b_vy, b_w, c_blk, 
                 l_change[li] = max(l_change[li], change)
 
 
-@njit_no_refcount(cache=True)
-def _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte):
-    """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
-    each manifold point moves its body along the normal; the iteration's smallest separation is kept."""
-    _contacts_position_rows(nl, ngrp, baumgarte, lane[L_LIVE_P], lane[L_MIN_SEP], body[B_CX], body[B_CY],
-                            body[B_A], con[C_ACT], con[C_PT2], con[C_FACEB], con[C_LNX], con[C_LNY], con[C_LPX],
-                            con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y], trig[0], trig[1])
-
-
-@njit_kernel(cache=True, error_model="numpy")
+@njit(cache=True, inline="always")
 def _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2, c_faceb,
                             c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si):
-    """The kernel of ``_contacts_position``: each field its own array (no overlap checks). The body's
-    rotation is taken afresh for each point, since the previous point moved it (b2PositionSolverManifold)."""
+    """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
+    each manifold point moves its body along the normal; the iteration's smallest separation is kept. The
+    body's rotation is taken afresh for each point, since the previous point moved it
+    (b2PositionSolverManifold)."""
     for p in range(NUM_BODIES):
         k = ISLAND_BODY_ORDER_NB[p]
         mb = INV_MASS32[k]
@@ -1957,17 +1931,10 @@ def _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy
                     b_a[k, li] += ib * (rbx * pyy - rby * pxx)
 
 
-@njit_no_refcount(cache=True)
-def _joints_position(nl, body, jnt, lane, trig):
+@njit(cache=True, inline="always")
+def _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p):
     """One position iteration of the joints (``b2RevoluteJoint::SolvePositionConstraints``: the limit's
     angular correction, then the point constraint with a 2x2 solve); clears joints-ok where not solved."""
-    _joints_position_rows(nl, body[B_A], body[B_CX], body[B_CY], jnt[J_LOW], jnt[J_UPP], lane[L_JOINTS_OK],
-                          lane[L_LIVE_P])
-
-
-@njit_kernel(cache=True, error_model="numpy")
-def _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p):
-    """The kernel of ``_joints_position``: each field its own array (no overlap checks)."""
     for ji in range(NUM_JOINTS):
         jn = ISLAND_JOINT_ORDER_NB[ji]
         ka = JOINT_A_NB[jn]
@@ -2026,20 +1993,40 @@ def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, wit
     """``velocity_iterations`` x (joints, then contacts); with ``vel_tol`` > 0 a lane stops once no impulse
     changed by more than it (with 0 a lane stops only at an exact fixed point, where further iterations
     change nothing)."""
+    _velocity_iterations_rows(nl, ngrp, vel_iters, F32(vel_tol), with_joints, body[B_VX], body[B_VY], body[B_W],
+                              con[C_BLK], con[C_FR], con[C_K11], con[C_K12], con[C_K22], con[C_M11], con[C_M12],
+                              con[C_M22], con[C_NI1], con[C_NI2], con[C_NM1], con[C_NM2], con[C_NX], con[C_NY],
+                              con[C_R1X], con[C_R1Y], con[C_R2X], con[C_R2Y], con[C_TI1], con[C_TI2], con[C_TM1],
+                              con[C_TM2], jnt[J_IX], jnt[J_IY], jnt[J_IZ], jnt[J_K11], jnt[J_K12], jnt[J_K13],
+                              jnt[J_K22], jnt[J_K23], jnt[J_K33], jnt[J_LOW], jnt[J_MAXI], jnt[J_MI], jnt[J_MS],
+                              jnt[J_RAX], jnt[J_RAY], jnt[J_RBX], jnt[J_RBY], jnt[J_UPP], lane[L_CHANGE],
+                              lane[L_LIVE_V])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _velocity_iterations_rows(nl, ngrp, vel_iters, tol, with_joints, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12,
+                              c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y,
+                              c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13,
+                              j_k22, j_k23, j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp,
+                              l_change, l_live_v):
+    """The kernel of ``_velocity_iterations``: one call per step, each field its own array (``njit_kernel``:
+    no run-time overlap checks), the joint and contact iterations inlined."""
     for li in range(nl):
-        lane[L_LIVE_V, li] = _ONE
-    tol = F32(vel_tol)
+        l_live_v[li] = _ONE
     for _ in range(vel_iters):
         for li in range(nl):
-            lane[L_CHANGE, li] = _Z
+            l_change[li] = _Z
         if with_joints:
-            _joints_velocity(nl, body, jnt, lane)
-        _contacts_velocity(nl, body, con, ngrp, lane)
+            _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33,
+                                  j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v)
+        _contacts_velocity_rows(nl, ngrp, l_live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12, c_k22,
+                                c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y, c_r2x,
+                                c_r2y, c_ti1, c_ti2, c_tm1, c_tm2)
         any_live = False
         for li in range(nl):
-            if lane[L_LIVE_V, li] != _Z and lane[L_CHANGE, li] <= tol:
-                lane[L_LIVE_V, li] = _Z
-            any_live = any_live or lane[L_LIVE_V, li] != _Z
+            if l_live_v[li] != _Z and l_change[li] <= tol:
+                l_live_v[li] = _Z
+            any_live = any_live or l_live_v[li] != _Z
         if not any_live:
             break
 
@@ -2099,20 +2086,33 @@ def _integrate_body(body, k, li, h):
 def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
     whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island."""
+    _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, body[B_A], body[B_CX],
+                              body[B_CY], con[C_ACT], con[C_FACEB], con[C_LNX], con[C_LNY], con[C_LPX],
+                              con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y], con[C_PT2], jnt[J_LOW],
+                              jnt[J_UPP], lane[L_JOINTS_OK], lane[L_LIVE_P], lane[L_MIN_SEP], trig[0], trig[1])
+
+
+@njit_kernel(cache=True, error_model="numpy")
+def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, b_a, b_cx, b_cy, c_act,
+                              c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, c_pt2, j_low,
+                              j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
+    """The kernel of ``_position_iterations``: one call per step, each field its own array, the contact and
+    joint iterations inlined."""
     for li in range(nl):
-        lane[L_LIVE_P, li] = _ONE
+        l_live_p[li] = _ONE
     for _ in range(pos_iters):
         for li in range(nl):
-            lane[L_MIN_SEP, li] = _Z
-            lane[L_JOINTS_OK, li] = _ONE
-        _contacts_position(nl, body, con, ngrp, lane, trig, baumgarte)
+            l_min_sep[li] = _Z
+            l_joints_ok[li] = _ONE
+        _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2, c_faceb,
+                                c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si)
         if with_joints:
-            _joints_position(nl, body, jnt, lane, trig)
+            _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p)
         any_live = False
         for li in range(nl):
-            if lane[L_LIVE_P, li] != _Z and lane[L_MIN_SEP, li] >= ok_sep and lane[L_JOINTS_OK, li] != _Z:
-                lane[L_LIVE_P, li] = _Z
-            any_live = any_live or lane[L_LIVE_P, li] != _Z
+            if l_live_p[li] != _Z and l_min_sep[li] >= ok_sep and l_joints_ok[li] != _Z:
+                l_live_p[li] = _Z
+            any_live = any_live or l_live_p[li] != _Z
         if not any_live:
             break
 
