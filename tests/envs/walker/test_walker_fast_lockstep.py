@@ -41,6 +41,50 @@ def test_rollout_lockstep_equals_one_walker_at_a_time():
     np.testing.assert_allclose(ret3, ret1, rtol=0, atol=1e-9)
 
 
+
+def test_position_iterations_pack_running_walkers_without_changing_them():
+    """48 lanes: as walkers meet the slops and stop, the running ones are moved into the spare lanes (fewer
+    vectors); each ends bit for bit where it ends when solved alone."""
+    from aiga.envs.walker import fast_sim as fs
+
+    lanes = 48
+    env = FastWalkerBatch(HARD, 1)
+    env.reset()
+    st = env.state()
+    body, jnt, con, lane, ngrp, trig, _ = fs._new_lanes(lanes)
+    rng = np.random.default_rng(2)
+    for li in range(lanes):
+        fs._pack_bodies(li, 0, st["c"], st["a"], st["v"], st["w"], body)
+    # bodies moved by 1e-5 to 0.3: the walkers need different numbers of iterations to meet the slops
+    size = np.geomspace(1e-5, 0.3, lanes)
+    body[fs.B_CX] += (rng.normal(size=(fs.NUM_BODIES, lanes)) * size).astype(np.float32)
+    body[fs.B_A] += (rng.normal(size=(fs.NUM_BODIES, lanes)) * size).astype(np.float32)
+    alone = []
+    spare = (fs._new_lanes(lanes), np.full(lanes, -7, dtype=np.int64))
+    for li in range(lanes):
+        one = fs._new_lanes(1)
+        one[0][:, :, 0] = body[:, :, li]
+        fs._position_iterations(1, one[0], one[1], one[2], one[4], one[3], one[5], 60, fs._BAUMGARTE32,
+                                fs._OK_SEP32, True, spare)
+        alone.append(one[0][:3, :, 0].copy())
+    assert (spare[1] == -7).all()  # one lane: nothing to pack
+    fs._position_iterations(lanes, body, jnt, con, ngrp, lane, trig, 60, fs._BAUMGARTE32, fs._OK_SEP32, True,
+                            spare)
+    assert (spare[1] != -7).any()  # the running walkers were packed into the spare lanes
+    assert 0 < (lane[fs.L_LIVE_P, :lanes] == 0).sum()
+    for li in range(lanes):
+        np.testing.assert_array_equal(body[:3, :, li], alone[li], err_msg=f"lane {li}")
+
+
+def test_rollout_of_many_lanes_equals_one_walker_at_a_time():
+    """A chunk wide enough that the position iterations pack their running walkers (48 lanes)."""
+    arrays = CourseArrays(HARD)
+    thetas = _thetas(48, seed=5)
+    ret, length, _ = rollout_batch(arrays, thetas, 60, lanes=48)
+    singles = [rollout_batch(arrays, thetas[i:i + 1], 60, lanes=1) for i in range(48)]
+    np.testing.assert_array_equal(length, [s[1][0] for s in singles])
+    np.testing.assert_array_equal(ret, [s[0][0] for s in singles])
+
 def test_batch_step_states_equal_single_walkers_step_by_step():
     """Scripted actions, different per walker: every body pose, velocity and impulse after every step."""
     rng = np.random.default_rng(1)

@@ -1093,7 +1093,7 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
 @njit_no_refcount(cache=True)
 def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
                cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
-               vel_tol, ws1, trees):
+               vel_tol, ws1, spare, trees):
     """``b2World::SolveTOI`` for one walker: repeatedly the earliest impact of a walker body on the course;
     the body is moved back to it, its contacts are updated (with their events), 20 position iterations
     (TOI Baumgarte 0.75) and the velocity iterations run on that body and its contacts only, and it moves
@@ -1223,7 +1223,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         for ci in range(start, m):
             _pack_contact(p * GROUP + ci - start, 0, old, told, ci, con, False)
         _position_iterations(1, body, jnt, con, ngrp, lane, trig, TOI_POSITION_ITERATIONS, _TOI_BAUMGARTE32,
-                             _TOI_OK_SEP32, False)
+                             _TOI_OK_SEP32, False, spare)  # one lane: nothing to compact, spare unused
         c0[k, 0] = body[B_CX, k, 0]
         c0[k, 1] = body[B_CY, k, 0]
         a0[k] = body[B_A, k, 0]
@@ -2032,7 +2032,7 @@ def _velocity_iterations_rows(nl, ngrp, vel_iters, tol, with_joints, b_vx, b_vy,
 
 
 @njit_no_refcount(cache=True)
-def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol):
+def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol, spare):
     """``b2Island::Solve`` for ``nl`` walkers in lockstep: integrate velocities (gravity, the reset's push),
     initialise and warm start contacts and joints, the velocity iterations, integrate positions (Box2D's
     per-step translation and rotation clamps), the position iterations with each walker's early exit."""
@@ -2047,7 +2047,7 @@ def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_i
     _init_joints(nl, body, jnt, trig)
     _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, True)
     _integrate_positions(nl, body, _DT32)
-    _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True)
+    _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True, spare)
 
 
 @njit_no_refcount(cache=True)
@@ -2083,24 +2083,100 @@ def _integrate_body(body, k, li, h):
 
 
 @njit_no_refcount(cache=True)
-def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints):
+def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints, spare):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
-    whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island."""
-    _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, body[B_A], body[B_CX],
-                              body[B_CY], con[C_ACT], con[C_FACEB], con[C_LNX], con[C_LNY], con[C_LPX],
-                              con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y], con[C_PT2], jnt[J_LOW],
-                              jnt[J_UPP], lane[L_JOINTS_OK], lane[L_LIVE_P], lane[L_MIN_SEP], trig[0], trig[1])
+    whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island.
+    Stopped walkers would still cost their lane (a vector computes all its lanes): most stop after one or a
+    few iterations while about a quarter run all 60, so once the walkers still running fit in fewer vectors
+    they move into ``spare`` (a second set of lanes, with the lane map), packed, and move back at the end.
+    Each lane's arithmetic is the same wherever it runs: the results do not change."""
+    for li in range(nl):
+        lane[L_LIVE_P, li] = _ONE
+    shrink = (nl - VECTOR) // VECTOR * VECTOR if nl >= 2 * VECTOR else -1
+    done = _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, shrink, body[B_A],
+                                     body[B_CX], body[B_CY], con[C_ACT], con[C_FACEB], con[C_LNX], con[C_LNY],
+                                     con[C_LPX], con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y],
+                                     con[C_PT2], jnt[J_LOW], jnt[J_UPP], lane[L_JOINTS_OK], lane[L_LIVE_P],
+                                     lane[L_MIN_SEP], trig[0], trig[1])
+    if done >= pos_iters:
+        return
+    (sbody, sjnt, scon, slane, _, strig, _), where = spare
+    n = _compact_position_lanes(nl, body, jnt, con, lane, sbody, sjnt, scon, slane, ngrp, where, True)
+    while done < pos_iters:
+        shrink = (n - VECTOR) // VECTOR * VECTOR if n >= 2 * VECTOR else -1
+        done += _position_iterations_rows(n, ngrp, pos_iters - done, baumgarte, ok_sep, with_joints, shrink,
+                                          sbody[B_A], sbody[B_CX], sbody[B_CY], scon[C_ACT], scon[C_FACEB],
+                                          scon[C_LNX], scon[C_LNY], scon[C_LPX], scon[C_LPY], scon[C_P1X],
+                                          scon[C_P1Y], scon[C_P2X], scon[C_P2Y], scon[C_PT2], sjnt[J_LOW],
+                                          sjnt[J_UPP], slane[L_JOINTS_OK], slane[L_LIVE_P], slane[L_MIN_SEP],
+                                          strig[0], strig[1])
+        for j in range(n):  # the walkers that stopped (all of them at the end) go back to their lanes
+            if where[j] >= 0 and (done >= pos_iters or slane[L_LIVE_P, j] == _Z):
+                li = where[j]
+                for k in range(NUM_BODIES):
+                    body[B_CX, k, li] = sbody[B_CX, k, j]
+                    body[B_CY, k, li] = sbody[B_CY, k, j]
+                    body[B_A, k, li] = sbody[B_A, k, j]
+                lane[L_LIVE_P, li] = slane[L_LIVE_P, j]
+                lane[L_MIN_SEP, li] = slane[L_MIN_SEP, j]
+                lane[L_JOINTS_OK, li] = slane[L_JOINTS_OK, j]
+        if done < pos_iters:
+            n = _compact_position_lanes(n, sbody, sjnt, scon, slane, sbody, sjnt, scon, slane, ngrp, where,
+                                        False)
+
+
+# the contact rows the position iterations read
+POSITION_CONTACT_ROWS = np.array([C_ACT, C_PT2, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X, C_P2Y])
+
+
+@njit_no_refcount(cache=True)
+def _copy_position_lane(body, jnt, con, lane, li, body2, jnt2, con2, lane2, lj, ngrp):
+    """Lane ``li``'s rows that the position iterations read or write, to lane ``lj`` of the second set."""
+    for k in range(NUM_BODIES):
+        body2[B_CX, k, lj] = body[B_CX, k, li]
+        body2[B_CY, k, lj] = body[B_CY, k, li]
+        body2[B_A, k, lj] = body[B_A, k, li]
+    for jn in range(NUM_JOINTS):
+        jnt2[J_LOW, jn, lj] = jnt[J_LOW, jn, li]
+        jnt2[J_UPP, jn, lj] = jnt[J_UPP, jn, li]
+    for p in range(NUM_BODIES):
+        for q in range(ngrp[p]):
+            s = p * GROUP + q
+            for r in POSITION_CONTACT_ROWS:
+                con2[r, s, lj] = con[r, s, li]
+    lane2[L_LIVE_P, lj] = lane[L_LIVE_P, li]
+    lane2[L_MIN_SEP, lj] = lane[L_MIN_SEP, li]
+    lane2[L_JOINTS_OK, lj] = lane[L_JOINTS_OK, li]
+
+
+@njit_no_refcount(cache=True)
+def _compact_position_lanes(n, body, jnt, con, lane, body2, jnt2, con2, lane2, ngrp, where, first):
+    """Move the live lanes of the first ``n`` to the front of the second set (which may be the same set:
+    lanes only move forward), pad to a whole vector with stopped copies of the first, and update ``where``
+    (each lane's lane in the solver's set, -1 for padding); returns the new lane count."""
+    m = 0
+    for li in range(n):
+        if lane[L_LIVE_P, li] != _Z:
+            if first or m != li:
+                _copy_position_lane(body, jnt, con, lane, li, body2, jnt2, con2, lane2, m, ngrp)
+            where[m] = li if first else where[li]
+            m += 1
+    n_new = (m + VECTOR - 1) // VECTOR * VECTOR
+    for lj in range(m, n_new):
+        _copy_position_lane(body2, jnt2, con2, lane2, 0, body2, jnt2, con2, lane2, lj, ngrp)
+        lane2[L_LIVE_P, lj] = _Z
+        where[lj] = -1
+    return n_new
 
 
 @njit_kernel(cache=True, error_model="numpy")
-def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, b_a, b_cx, b_cy, c_act,
+def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, shrink, b_a, b_cx, b_cy, c_act,
                               c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, c_pt2, j_low,
                               j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
-    """The kernel of ``_position_iterations``: one call per step, each field its own array, the contact and
-    joint iterations inlined."""
-    for li in range(nl):
-        l_live_p[li] = _ONE
-    for _ in range(pos_iters):
+    """The kernel of ``_position_iterations``: each field its own array, the contact and joint iterations
+    inlined. Runs up to ``pos_iters`` iterations on the lanes whose live flag is set; returns how many it
+    ran, or ``pos_iters`` once no lane is live; stops early when ``shrink`` or fewer lanes are live."""
+    for it in range(pos_iters):
         for li in range(nl):
             l_min_sep[li] = _Z
             l_joints_ok[li] = _ONE
@@ -2108,13 +2184,16 @@ def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joint
                                 c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si)
         if with_joints:
             _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p)
-        any_live = False
+        live = 0
         for li in range(nl):
             if l_live_p[li] != _Z and l_min_sep[li] >= ok_sep and l_joints_ok[li] != _Z:
                 l_live_p[li] = _Z
-            any_live = any_live or l_live_p[li] != _Z
-        if not any_live:
-            break
+            live += 1 if l_live_p[li] != _Z else 0
+        if live == 0:
+            return pos_iters
+        if live <= shrink:
+            return it + 1
+    return pos_iters
 
 
 # ---------------------------------------------------------------------- one step of one walker
@@ -2359,7 +2438,8 @@ def _observe(b, action, c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts
 @njit(cache=True)
 def _alloc_scratch(lanes):
     """Per-thread scratch: collision buffers, the lockstep solver's arrays for ``lanes`` walkers and a
-    one-lane set for the time-of-impact sub-steps, each lane's pose at the start of the step."""
+    one-lane set for the time-of-impact sub-steps, each lane's pose at the start of the step, and the
+    position iterations' spare lanes."""
     new_cts = np.zeros((MAX_CONTACTS, CONTACT_WIDTH))
     new_timp = np.zeros((MAX_CONTACTS, 2))
     scratch = np.zeros((22, 2))
@@ -2369,7 +2449,8 @@ def _alloc_scratch(lanes):
     toi = (np.zeros(NUM_BODIES), np.zeros((8, 2)), np.zeros(NUM_BODIES, dtype=np.int64),
            np.zeros((16, 2), dtype=np.int64))
     start = (np.zeros((lanes, NUM_BODIES, 2)), np.zeros((lanes, NUM_BODIES)))
-    return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1))
+    spare = (_new_lanes(lanes), np.zeros(lanes, dtype=np.int64))  # the position iterations' packed lanes
+    return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1), spare)
 
 
 @njit_no_refcount(cache=True)
@@ -2380,7 +2461,7 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
     collision, lidar, observation and reward. ``actions``, ``rewards``... are indexed by walker."""
     c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, flags, prev_shaping, obs = state
     fkind, fnv, fverts, fnormals, faabb, cell_first, max_width = course
-    new_cts, new_timp, scratch, ids, out, fractions, toi, start, ws, ws1 = scr
+    new_cts, new_timp, scratch, ids, out, fractions, toi, start, ws, ws1, spare = scr
     c0s, a0s = start
     for li in range(nl):
         b = walkers[li]
@@ -2401,7 +2482,7 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
         b = walkers[0]
         _pack_lane(li, b, actions[b], c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
     _close_groups(n_pad, ws)
-    _solve_lanes(n_pad, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol)
+    _solve_lanes(n_pad, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_iters, vel_tol, spare)
     alpha0, wv, counts, dis = toi
     for li in range(nl):
         b = walkers[li]
@@ -2410,7 +2491,7 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
         if use_toi:
             _solve_toi(b, c, a, v, w, c0s[li], a0s[li], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
                        fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp,
-                       wv, counts, dis, vel_tol, ws1, trees)
+                       wv, counts, dis, vel_tol, ws1, spare, trees)
         r, t, f = _observe(b, actions[b], c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals,
                            faabb, cell_first, max_width, fractions, trees)
         rewards[b] = r
