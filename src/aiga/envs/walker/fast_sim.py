@@ -2199,7 +2199,7 @@ def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joint
 # ---------------------------------------------------------------------- one step of one walker
 
 
-@njit_no_refcount(cache=True)
+@njit_kernel(cache=True)
 def _policy_forward(theta, obs, h1, h2, act):
     """The 24-40-40-4 tanh MLP in the reference's packing (``aiga.core.policy``)."""
     p = 0
