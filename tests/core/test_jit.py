@@ -111,3 +111,8 @@ def test_noalias_option_is_left_out_when_numba_lacks_the_flag(monkeypatch):
     assert jit._noalias_option() == jit.NOALIAS_OPTION  # registering twice is harmless
     monkeypatch.delattr(Flags, "noalias")
     assert jit._noalias_option() == {}
+    monkeypatch.undo()
+    from numba.core.options import TargetOptions
+
+    monkeypatch.delattr(TargetOptions, "Mapping")  # internals that moved: no flag rather than an import error
+    assert jit._noalias_option() == {}

@@ -97,13 +97,16 @@ def _noalias_option() -> dict:
     """numba's flag that marks every pointer argument ``noalias`` (its parallel back end sets it on the
     functions it outlines) is not one of ``njit``'s options; registered here under ``_noalias`` when this
     numba has the flag, else nothing (the kernels then compile with LLVM's run-time overlap checks)."""
-    from numba.core.compiler import Flags
-    from numba.core.options import TargetOptions
+    try:
+        from numba.core.compiler import Flags
+        from numba.core.options import TargetOptions
 
-    if not hasattr(Flags, "noalias"):
+        if not hasattr(Flags, "noalias"):
+            return {}
+        if not isinstance(getattr(CPUTargetOptions, "_noalias", None), TargetOptions.Mapping):
+            CPUTargetOptions._noalias = TargetOptions.Mapping("noalias")
+    except (ImportError, AttributeError, TypeError):  # a numba whose internals moved: no flag, same results
         return {}
-    if not isinstance(getattr(CPUTargetOptions, "_noalias", None), TargetOptions.Mapping):
-        CPUTargetOptions._noalias = TargetOptions.Mapping("noalias")
     return {"_noalias": True}
 
 
