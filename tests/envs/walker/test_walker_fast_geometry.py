@@ -10,6 +10,7 @@ import math
 import Box2D
 import numpy as np
 import pytest
+from numba import njit
 
 from aiga.envs.walker import fast_sim
 from aiga.envs.walker.box2d_env import WalkerCourseSim, _hull_fd, _leg_fd, _lower_fd
@@ -139,3 +140,65 @@ def test_contacts_and_lidar_equal_box2d(label, course, x):
         np.testing.assert_allclose(fractions, expected_fractions, atol=2e-6, err_msg=f"{label} {trial}")
         touching_seen += len(pairs) > 0
     assert touching_seen >= 4  # the poses do exercise contacts
+
+
+@njit(cache=False)
+def _closest_pairs_every_hypot(k, px, py, co, si, j, fnv, fverts):
+    """``_closest_features``' vertex-edge enumeration written plainly, a ``hypot`` for every pair (compiled
+    too, so that both use the same ``hypot``)."""
+    nb, na = fast_sim.BODY_NV_NB[k], fnv[j]
+    verts = fast_sim.BODY_VERTS_NB[k]
+    wv = np.zeros((nb, 2))
+    for i in range(nb):
+        wv[i, 0] = co * verts[i, 0] - si * verts[i, 1] + px
+        wv[i, 1] = si * verts[i, 0] + co * verts[i, 1] + py
+    best, found = fast_sim.MAX_FLOAT, (1, 0, 0, 0, 0)
+    for m in range(na if na > 2 else 1):
+        m2 = m + 1 if m + 1 < na else 0
+        ax, ay = fverts[j, m, 0], fverts[j, m, 1]
+        ex, ey = fverts[j, m2, 0] - ax, fverts[j, m2, 1] - ay
+        for i in range(nb):
+            wx, wy = wv[i, 0], wv[i, 1]
+            t = ((wx - ax) * ex + (wy - ay) * ey) / (ex * ex + ey * ey)
+            if t <= 0.0:
+                d, pair = math.hypot(wx - ax, wy - ay), (1, m, m, i, i)
+            elif t >= 1.0:
+                d, pair = math.hypot(wx - ax - ex, wy - ay - ey), (1, m2, m2, i, i)
+            else:
+                d, pair = math.hypot(wx - ax - t * ex, wy - ay - t * ey), (2, m, m2, i, i)
+            if d < best - 1e-12:
+                best, found = d, pair
+    for i in range(nb):
+        i2 = i + 1 if i + 1 < nb else 0
+        bx, by = wv[i, 0], wv[i, 1]
+        ex, ey = wv[i2, 0] - bx, wv[i2, 1] - by
+        for m in range(na):
+            t = ((fverts[j, m, 0] - bx) * ex + (fverts[j, m, 1] - by) * ey) / (ex * ex + ey * ey)
+            if 0.0 < t < 1.0:
+                d = math.hypot(fverts[j, m, 0] - bx - t * ex, fverts[j, m, 1] - by - t * ey)
+                if d < best - 1e-12:
+                    best, found = d, (2, m, m, i, i2)
+    return best, found
+
+
+def test_closest_features_shortcut_picks_the_pairs_every_hypot_picks():
+    """The time of impact's closest features skip ``hypot`` for pairs that cannot win; over random poses
+    of every body near edges, stumps and pit walls the winner and its distance equal the plain search's."""
+    arrays = fast_sim.CourseArrays(generate_course(CourseParams(roughness=4.5, pit_gap=(5.4, 6.0),
+                                                                stump_height=(2.0, 2.4), seed=1)))
+    rng = np.random.default_rng(0)
+    wv = np.zeros((8, 2))
+    polygons = 0
+    for _ in range(600):
+        j = int(rng.integers(len(arrays.nv)))
+        k = int(rng.integers(fast_sim.NUM_BODIES))
+        px = arrays.verts[j, 0, 0] + rng.uniform(-0.3, 0.8)
+        py = arrays.verts[j, 0, 1] + rng.uniform(-0.2, 0.6)
+        angle = rng.uniform(-1.0, 1.0)
+        co, si = math.cos(angle), math.sin(angle)
+        dist, *features = fast_sim._closest_features(k, px, py, co, si, j, arrays.nv, arrays.verts, wv)
+        best, found = _closest_pairs_every_hypot(k, px, py, co, si, j, arrays.nv, arrays.verts)
+        assert tuple(features) == found
+        assert dist == 0.0 or dist == best
+        polygons += arrays.nv[j] > 2
+    assert polygons > 0  # stumps (polygons) as well as edges
