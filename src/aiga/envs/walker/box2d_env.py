@@ -38,9 +38,12 @@ from aiga.envs.walker.constants import (
     LEG_DOWN,
     LEG_H,
     LEG_W,
+    LIDAR_DX,
+    LIDAR_DY,
     LIDAR_RANGE,
     MAX_EPISODE_STEPS,
     MOTORS_TORQUE,
+    NUM_LIDAR,
     POSITION_ITERATIONS,
     SCALE,
     SPEED_HIP,
@@ -65,12 +68,9 @@ from aiga.envs.walker.terrain import (
 OBS_SIZE = 24
 ACTION_SIZE = 4
 FALL_REWARD = -100.0
-NUM_LIDAR = 10
 HULL_COLOUR = (0.5, 0.4, 0.9)
 LEG_COLOURS = {-1: (0.7, 0.4, 0.6), +1: (0.5, 0.2, 0.4)}  # (0.6 - i/10, 0.3 - i/10, 0.5 - i/10)
 
-_LIDAR_DX = tuple(math.sin(1.5 * i / 10.0) * LIDAR_RANGE for i in range(NUM_LIDAR))
-_LIDAR_DY = tuple(math.cos(1.5 * i / 10.0) * LIDAR_RANGE for i in range(NUM_LIDAR))
 _END_X = (TERRAIN_LENGTH - TERRAIN_GRASS) * TERRAIN_STEP
 _DT = 1.0 / FPS
 _ACTION_COST = 0.00035 * MOTORS_TORQUE
@@ -310,7 +310,7 @@ class WalkerCourseSim:
         for i, cb in enumerate(self.lidar):
             cb.fraction = 1.0
             cb.p1 = pos
-            cb.p2 = p2 = (px + _LIDAR_DX[i], py - _LIDAR_DY[i])
+            cb.p2 = p2 = (px + LIDAR_DX[i], py - LIDAR_DY[i])
             raycast(cb, pos, p2)
             fractions[i] = cb.fraction
         angle = hull.angle

@@ -4,6 +4,8 @@ Shared by the terrain generator, the simulators and the CPPN terrain so they can
 Values from gym's ``bipedal_walker.py`` and uber-research/poet's ``bipedal_walker_custom.py``.
 """
 
+import math
+
 FPS = 50
 SCALE = 30.0  # pixels per metre of the original renderer; all lengths below are in world units
 
@@ -11,6 +13,11 @@ MOTORS_TORQUE = 80.0
 SPEED_HIP = 4.0
 SPEED_KNEE = 6.0
 LIDAR_RANGE = 160.0 / SCALE
+NUM_LIDAR = 10
+# each lidar ray's end relative to the hull: ray i points 1.5 * i / 10 rad forward of straight down (the
+# reference computes these sines and cosines every step; the same doubles, once)
+LIDAR_DX = tuple(math.sin(1.5 * i / 10.0) * LIDAR_RANGE for i in range(NUM_LIDAR))
+LIDAR_DY = tuple(math.cos(1.5 * i / 10.0) * LIDAR_RANGE for i in range(NUM_LIDAR))
 INITIAL_RANDOM = 5.0
 
 HULL_POLY = ((-30, +9), (+6, +9), (+34, +1), (+34, -8), (-30, -8))

@@ -73,8 +73,10 @@ from aiga.envs.walker.constants import (
     LEG_DOWN,
     LEG_H,
     LEG_W,
-    LIDAR_RANGE,
+    LIDAR_DX,
+    LIDAR_DY,
     MOTORS_TORQUE,
+    NUM_LIDAR,
     POSITION_ITERATIONS,
     SCALE,
     SPEED_HIP,
@@ -128,7 +130,8 @@ NUM_BODIES = 5  # 0 hull, 1 upper leg (-1), 2 lower leg (-1), 3 upper leg (+1), 
 NUM_JOINTS = 4  # 0 hip (-1), 1 knee (-1), 2 hip (+1), 3 knee (+1): the reference's joint order
 MAX_CONTACTS = 24  # contact slots per walker (touching pairs); 5 bodies rarely touch more than ~8 fixtures
 CONTACT_WIDTH = 16  # floats per contact slot, see _C_* below
-NUM_LIDAR = 10
+LIDAR_DX_NB = np.array(LIDAR_DX)  # the rays' ends relative to the hull, as arrays numba indexes
+LIDAR_DY_NB = np.array(LIDAR_DY)
 OBS_SIZE = 24
 END_X = (TERRAIN_LENGTH - TERRAIN_GRASS) * TERRAIN_STEP
 FALL_REWARD = -100.0
@@ -1260,8 +1263,8 @@ def _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, f
     """Ten rays from the hull origin; each fraction is the nearest ground fixture's (1 when none)."""
     nfix = fkind.shape[0]
     for i in range(NUM_LIDAR):
-        dx = math.sin(1.5 * i / 10.0) * LIDAR_RANGE
-        dy = -math.cos(1.5 * i / 10.0) * LIDAR_RANGE
+        dx = LIDAR_DX_NB[i]
+        dy = -LIDAR_DY_NB[i]
         best = 1.0
         x0 = px
         x1 = px + dx
@@ -1352,8 +1355,8 @@ def _lidar_rule(b, px, py, trees, fkind, fnv, fverts, fnormals, faabb, cell_firs
         _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
         return
     for i in range(NUM_LIDAR):
-        p2x = px + math.sin(1.5 * i / 10.0) * LIDAR_RANGE
-        p2y = py - math.cos(1.5 * i / 10.0) * LIDAR_RANGE
+        p2x = px + LIDAR_DX_NB[i]
+        p2y = py - LIDAR_DY_NB[i]
         fractions[i] = fast_tree.ray_cast_first(box[b], node[b], meta[b], px, py, p2x, p2y, fkind, fnv,
                                                 fverts, fnormals, stack)
 
@@ -1684,8 +1687,8 @@ def _init_joints(nl, body, jnt, trig):
 
 
 @njit(cache=True, inline="always")
-def _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33, j_low,
-                          j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v):
+def _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33,
+                          j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v):
     """One velocity iteration of the four revolute joints (``b2RevoluteJoint::SolveVelocityConstraints``:
     motor, then the limit with the point constraint as one 3x3 block, or the point constraint alone)."""
     for ji in range(NUM_JOINTS):
@@ -2006,22 +2009,23 @@ def _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, wit
     """``velocity_iterations`` x (joints, then contacts); with ``vel_tol`` > 0 a lane stops once no impulse
     changed by more than it (with 0 a lane stops only at an exact fixed point, where further iterations
     change nothing)."""
-    _velocity_iterations_rows(nl, ngrp, vel_iters, F32(vel_tol), with_joints, body[B_VX], body[B_VY], body[B_W],
-                              con[C_BLK], con[C_FR], con[C_K11], con[C_K12], con[C_K22], con[C_M11], con[C_M12],
-                              con[C_M22], con[C_NI1], con[C_NI2], con[C_NM1], con[C_NM2], con[C_NX], con[C_NY],
-                              con[C_R1X], con[C_R1Y], con[C_R2X], con[C_R2Y], con[C_TI1], con[C_TI2], con[C_TM1],
-                              con[C_TM2], jnt[J_IX], jnt[J_IY], jnt[J_IZ], jnt[J_K11], jnt[J_K12], jnt[J_K13],
-                              jnt[J_K22], jnt[J_K23], jnt[J_K33], jnt[J_LOW], jnt[J_MAXI], jnt[J_MI], jnt[J_MS],
+    _velocity_iterations_rows(nl, ngrp, vel_iters, F32(vel_tol), with_joints, body[B_VX], body[B_VY],
+                              body[B_W], con[C_BLK], con[C_FR], con[C_K11], con[C_K12], con[C_K22],
+                              con[C_M11], con[C_M12], con[C_M22], con[C_NI1], con[C_NI2], con[C_NM1],
+                              con[C_NM2], con[C_NX], con[C_NY], con[C_R1X], con[C_R1Y], con[C_R2X],
+                              con[C_R2Y], con[C_TI1], con[C_TI2], con[C_TM1], con[C_TM2], jnt[J_IX],
+                              jnt[J_IY], jnt[J_IZ], jnt[J_K11], jnt[J_K12], jnt[J_K13], jnt[J_K22],
+                              jnt[J_K23], jnt[J_K33], jnt[J_LOW], jnt[J_MAXI], jnt[J_MI], jnt[J_MS],
                               jnt[J_RAX], jnt[J_RAY], jnt[J_RBX], jnt[J_RBY], jnt[J_UPP], lane[L_CHANGE],
                               lane[L_LIVE_V])
 
 
 @njit_kernel(cache=True, error_model="numpy")
-def _velocity_iterations_rows(nl, ngrp, vel_iters, tol, with_joints, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12,
-                              c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y,
-                              c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13,
-                              j_k22, j_k23, j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp,
-                              l_change, l_live_v):
+def _velocity_iterations_rows(nl, ngrp, vel_iters, tol, with_joints, b_vx, b_vy, b_w, c_blk, c_fr, c_k11,
+                              c_k12, c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny,
+                              c_r1x, c_r1y, c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2, j_ix, j_iy, j_iz, j_k11,
+                              j_k12, j_k13, j_k22, j_k23, j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray,
+                              j_rbx, j_rby, j_upp, l_change, l_live_v):
     """The kernel of ``_velocity_iterations``: one call per step, each field its own array (``njit_kernel``:
     no run-time overlap checks), the joint and contact iterations inlined."""
     for li in range(nl):
@@ -2030,11 +2034,12 @@ def _velocity_iterations_rows(nl, ngrp, vel_iters, tol, with_joints, b_vx, b_vy,
         for li in range(nl):
             l_change[li] = _Z
         if with_joints:
-            _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33,
-                                  j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change, l_live_v)
-        _contacts_velocity_rows(nl, ngrp, l_live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12, c_k22,
-                                c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x, c_r1y, c_r2x,
-                                c_r2y, c_ti1, c_ti2, c_tm1, c_tm2)
+            _joints_velocity_rows(nl, b_vx, b_vy, b_w, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23,
+                                  j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp,
+                                  l_change, l_live_v)
+        _contacts_velocity_rows(nl, ngrp, l_live_v, l_change, b_vx, b_vy, b_w, c_blk, c_fr, c_k11, c_k12,
+                                c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny, c_r1x,
+                                c_r1y, c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2)
         any_live = False
         for li in range(nl):
             if l_live_v[li] != _Z and l_change[li] <= tol:
@@ -2060,7 +2065,8 @@ def _solve_lanes(nl, body, jnt, con, ngrp, lane, trig, force_x, vel_iters, pos_i
     _init_joints(nl, body, jnt, trig)
     _velocity_iterations(nl, body, jnt, con, ngrp, lane, vel_iters, vel_tol, True)
     _integrate_positions(nl, body, _DT32)
-    _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True, spare)
+    _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, _BAUMGARTE32, _OK_SEP32, True,
+                         spare)
 
 
 @njit_no_refcount(cache=True)
@@ -2096,7 +2102,8 @@ def _integrate_body(body, k, li, h):
 
 
 @njit_no_refcount(cache=True)
-def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints, spare):
+def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints,
+                         spare):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
     whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island.
     Stopped walkers would still cost their lane (a vector computes all its lanes): most stop after one or a
@@ -2139,7 +2146,8 @@ def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumga
 
 
 # the contact rows the position iterations read
-POSITION_CONTACT_ROWS = np.array([C_ACT, C_PT2, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X, C_P2Y])
+POSITION_CONTACT_ROWS = np.array([C_ACT, C_PT2, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X,
+                                  C_P2Y])
 
 
 @njit_no_refcount(cache=True)
@@ -2183,9 +2191,9 @@ def _compact_position_lanes(n, body, jnt, con, lane, body2, jnt2, con2, lane2, n
 
 
 @njit_kernel(cache=True, error_model="numpy")
-def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, shrink, b_a, b_cx, b_cy, c_act,
-                              c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, c_pt2, j_low,
-                              j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
+def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, shrink, b_a, b_cx, b_cy,
+                              c_act, c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, c_pt2,
+                              j_low, j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
     """The kernel of ``_position_iterations``: each field its own array, the contact and joint iterations
     inlined. Runs up to ``pos_iters`` iterations on the lanes whose live flag is set; returns how many it
     ran, or ``pos_iters`` once no lane is live; stops early when ``shrink`` or fewer lanes are live."""
@@ -2193,8 +2201,8 @@ def _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joint
         for li in range(nl):
             l_min_sep[li] = _Z
             l_joints_ok[li] = _ONE
-        _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2, c_faceb,
-                                c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si)
+        _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2,
+                                c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si)
         if with_joints:
             _joints_position_rows(nl, b_a, b_cx, b_cy, j_low, j_upp, l_joints_ok, l_live_p)
         live = 0
@@ -2469,7 +2477,8 @@ def _alloc_scratch(lanes):
            np.zeros((16, 2), dtype=np.int64))
     start = (np.zeros((lanes, NUM_BODIES, 2)), np.zeros((lanes, NUM_BODIES)))
     spare = (_new_lanes(lanes), np.zeros(lanes, dtype=np.int64))  # the position iterations' packed lanes
-    return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1), spare)
+    return (new_cts, new_timp, scratch, ids, out, fractions, toi, start, _new_lanes(lanes), _new_lanes(1),
+            spare)
 
 
 @njit_no_refcount(cache=True)
@@ -2509,8 +2518,8 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
         _sync_tree(b, trees, c0s[li], a0s[li], c[b], a[b])
         if use_toi:
             _solve_toi(b, c, a, v, w, c0s[li], a0s[li], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
-                       fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp,
-                       wv, counts, dis, vel_tol, ws1, spare, trees)
+                       fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts,
+                       new_timp, wv, counts, dis, vel_tol, ws1, spare, trees)
         r, t, f = _observe(b, actions[b], c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals,
                            faabb, cell_first, max_width, fractions, trees)
         rewards[b] = r
