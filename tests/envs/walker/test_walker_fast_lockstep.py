@@ -41,7 +41,6 @@ def test_rollout_lockstep_equals_one_walker_at_a_time():
     np.testing.assert_allclose(ret3, ret1, rtol=0, atol=1e-9)
 
 
-
 def test_position_iterations_pack_running_walkers_without_changing_them():
     """48 lanes: as walkers meet the slops and stop, the running ones are moved into the spare lanes (fewer
     vectors); each ends bit for bit where it ends when solved alone."""
