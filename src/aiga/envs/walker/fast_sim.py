@@ -2132,14 +2132,7 @@ def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumga
                                           strig[0], strig[1])
         for j in range(n):  # the walkers that stopped (all of them at the end) go back to their lanes
             if where[j] >= 0 and (done >= pos_iters or slane[L_LIVE_P, j] == _Z):
-                li = where[j]
-                for k in range(NUM_BODIES):
-                    body[B_CX, k, li] = sbody[B_CX, k, j]
-                    body[B_CY, k, li] = sbody[B_CY, k, j]
-                    body[B_A, k, li] = sbody[B_A, k, j]
-                lane[L_LIVE_P, li] = slane[L_LIVE_P, j]
-                lane[L_MIN_SEP, li] = slane[L_MIN_SEP, j]
-                lane[L_JOINTS_OK, li] = slane[L_JOINTS_OK, j]
+                _copy_position_state(sbody, slane, j, body, lane, where[j])
         if done < pos_iters:
             n = _compact_position_lanes(n, sbody, sjnt, scon, slane, sbody, sjnt, scon, slane, ngrp, where,
                                         False)
@@ -2151,12 +2144,22 @@ POSITION_CONTACT_ROWS = np.array([C_ACT, C_PT2, C_FACEB, C_LNX, C_LNY, C_LPX, C_
 
 
 @njit_no_refcount(cache=True)
-def _copy_position_lane(body, jnt, con, lane, li, body2, jnt2, con2, lane2, lj, ngrp):
-    """Lane ``li``'s rows that the position iterations read or write, to lane ``lj`` of the second set."""
+def _copy_position_state(body, lane, li, body2, lane2, lj):
+    """Lane ``li``'s rows that the position iterations write (poses, flags), to lane ``lj`` of the second
+    set."""
     for k in range(NUM_BODIES):
         body2[B_CX, k, lj] = body[B_CX, k, li]
         body2[B_CY, k, lj] = body[B_CY, k, li]
         body2[B_A, k, lj] = body[B_A, k, li]
+    lane2[L_LIVE_P, lj] = lane[L_LIVE_P, li]
+    lane2[L_MIN_SEP, lj] = lane[L_MIN_SEP, li]
+    lane2[L_JOINTS_OK, lj] = lane[L_JOINTS_OK, li]
+
+
+@njit_no_refcount(cache=True)
+def _copy_position_lane(body, jnt, con, lane, li, body2, jnt2, con2, lane2, lj, ngrp):
+    """Lane ``li``'s rows that the position iterations read or write, to lane ``lj`` of the second set."""
+    _copy_position_state(body, lane, li, body2, lane2, lj)
     for jn in range(NUM_JOINTS):
         jnt2[J_LOW, jn, lj] = jnt[J_LOW, jn, li]
         jnt2[J_UPP, jn, lj] = jnt[J_UPP, jn, li]
@@ -2165,9 +2168,6 @@ def _copy_position_lane(body, jnt, con, lane, li, body2, jnt2, con2, lane2, lj, 
             s = p * GROUP + q
             for r in POSITION_CONTACT_ROWS:
                 con2[r, s, lj] = con[r, s, li]
-    lane2[L_LIVE_P, lj] = lane[L_LIVE_P, li]
-    lane2[L_MIN_SEP, lj] = lane[L_MIN_SEP, li]
-    lane2[L_JOINTS_OK, lj] = lane[L_JOINTS_OK, li]
 
 
 @njit_no_refcount(cache=True)
