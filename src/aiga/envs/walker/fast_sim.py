@@ -2112,30 +2112,33 @@ def _position_iterations(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumga
     Each lane's arithmetic is the same wherever it runs: the results do not change."""
     for li in range(nl):
         lane[L_LIVE_P, li] = _ONE
-    shrink = (nl - VECTOR) // VECTOR * VECTOR if nl >= 2 * VECTOR else -1
-    done = _position_iterations_rows(nl, ngrp, pos_iters, baumgarte, ok_sep, with_joints, shrink, body[B_A],
-                                     body[B_CX], body[B_CY], con[C_ACT], con[C_FACEB], con[C_LNX], con[C_LNY],
-                                     con[C_LPX], con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y],
-                                     con[C_PT2], jnt[J_LOW], jnt[J_UPP], lane[L_JOINTS_OK], lane[L_LIVE_P],
-                                     lane[L_MIN_SEP], trig[0], trig[1])
+    done = _position_pass(nl, body, jnt, con, ngrp, lane, trig, pos_iters, baumgarte, ok_sep, with_joints)
     if done >= pos_iters:
         return
     (sbody, sjnt, scon, slane, _, strig, _), where = spare
     n = _compact_position_lanes(nl, body, jnt, con, lane, sbody, sjnt, scon, slane, ngrp, where, True)
     while done < pos_iters:
-        shrink = (n - VECTOR) // VECTOR * VECTOR if n >= 2 * VECTOR else -1
-        done += _position_iterations_rows(n, ngrp, pos_iters - done, baumgarte, ok_sep, with_joints, shrink,
-                                          sbody[B_A], sbody[B_CX], sbody[B_CY], scon[C_ACT], scon[C_FACEB],
-                                          scon[C_LNX], scon[C_LNY], scon[C_LPX], scon[C_LPY], scon[C_P1X],
-                                          scon[C_P1Y], scon[C_P2X], scon[C_P2Y], scon[C_PT2], sjnt[J_LOW],
-                                          sjnt[J_UPP], slane[L_JOINTS_OK], slane[L_LIVE_P], slane[L_MIN_SEP],
-                                          strig[0], strig[1])
+        done += _position_pass(n, sbody, sjnt, scon, ngrp, slane, strig, pos_iters - done, baumgarte, ok_sep,
+                               with_joints)
         for j in range(n):  # the walkers that stopped (all of them at the end) go back to their lanes
             if where[j] >= 0 and (done >= pos_iters or slane[L_LIVE_P, j] == _Z):
                 _copy_position_state(sbody, slane, j, body, lane, where[j])
         if done < pos_iters:
             n = _compact_position_lanes(n, sbody, sjnt, scon, slane, sbody, sjnt, scon, slane, ngrp, where,
                                         False)
+
+
+@njit_no_refcount(cache=True)
+def _position_pass(n, body, jnt, con, ngrp, lane, trig, iters, baumgarte, ok_sep, with_joints):
+    """Up to ``iters`` position iterations on the first ``n`` lanes of one set of lanes (the kernel gets
+    its rows), stopping early once the running walkers would fit in fewer vectors; returns how many ran
+    (``iters`` once no walker runs)."""
+    shrink = (n - VECTOR) // VECTOR * VECTOR if n >= 2 * VECTOR else -1
+    return _position_iterations_rows(n, ngrp, iters, baumgarte, ok_sep, with_joints, shrink, body[B_A],
+                                     body[B_CX], body[B_CY], con[C_ACT], con[C_FACEB], con[C_LNX], con[C_LNY],
+                                     con[C_LPX], con[C_LPY], con[C_P1X], con[C_P1Y], con[C_P2X], con[C_P2Y],
+                                     con[C_PT2], jnt[J_LOW], jnt[J_UPP], lane[L_JOINTS_OK], lane[L_LIVE_P],
+                                     lane[L_MIN_SEP], trig[0], trig[1])
 
 
 # the contact rows the position iterations read
