@@ -1503,6 +1503,19 @@ def _trig(nl, body, k, trig):
 
 
 @njit(cache=True, inline="always")
+def _world_face(cx, cy, co, si, face_b, lnx, lny, lpx, lpy, lcx, lcy):
+    """A body's origin (from its centre and rotation) and a manifold's reference face in the world: normal
+    and plane point (faceA manifolds keep the static course's frame)."""
+    px = cx - (co * lcx - si * lcy)
+    py = cy - (si * lcx + co * lcy)
+    nx = co * lnx - si * lny if face_b else lnx
+    ny = si * lnx + co * lny if face_b else lny
+    plx = co * lpx - si * lpy + px if face_b else lpx
+    ply = si * lpx + co * lpy + py if face_b else lpy
+    return px, py, nx, ny, plx, ply
+
+
+@njit(cache=True, inline="always")
 def _manifold_frame(body, con, trig, s, k, li, lcx, lcy):
     """Lane ``li``'s body k (centre, rotation, origin) and contact slot s's reference face in the world:
     faceB flag, normal, plane point (shared by ``b2WorldManifold::Initialize`` and
@@ -1511,17 +1524,9 @@ def _manifold_frame(body, con, trig, s, k, li, lcx, lcy):
     cy = body[B_CY, k, li]
     co = trig[0, li]
     si = trig[1, li]
-    px = cx - (co * lcx - si * lcy)
-    py = cy - (si * lcx + co * lcy)
     face_b = con[C_FACEB, s, li] != _Z
-    lnx = con[C_LNX, s, li]
-    lny = con[C_LNY, s, li]
-    lpx = con[C_LPX, s, li]
-    lpy = con[C_LPY, s, li]
-    nx = co * lnx - si * lny if face_b else lnx
-    ny = si * lnx + co * lny if face_b else lny
-    plx = co * lpx - si * lpy + px if face_b else lpx
-    ply = si * lpx + co * lpy + py if face_b else lpy
+    px, py, nx, ny, plx, ply = _world_face(cx, cy, co, si, face_b, con[C_LNX, s, li], con[C_LNY, s, li],
+                                           con[C_LPX, s, li], con[C_LPY, s, li], lcx, lcy)
     return cx, cy, co, si, px, py, face_b, nx, ny, plx, ply
 
 
@@ -1915,17 +1920,9 @@ def _contacts_position_rows(nl, ngrp, baumgarte, l_live_p, l_min_sep, b_cx, b_cy
                     si = t_si[li]
                     cx = b_cx[k, li]
                     cy = b_cy[k, li]
-                    px = cx - (co * lcx - si * lcy)
-                    py = cy - (si * lcx + co * lcy)
                     face_b = c_faceb[s, li] != _Z
-                    lnx = c_lnx[s, li]
-                    lny = c_lny[s, li]
-                    lpx = c_lpx[s, li]
-                    lpy = c_lpy[s, li]
-                    nx = co * lnx - si * lny if face_b else lnx
-                    ny = si * lnx + co * lny if face_b else lny
-                    plx = co * lpx - si * lpy + px if face_b else lpx
-                    ply = si * lpx + co * lpy + py if face_b else lpy
+                    px, py, nx, ny, plx, ply = _world_face(cx, cy, co, si, face_b, c_lnx[s, li], c_lny[s, li],
+                                                           c_lpx[s, li], c_lpy[s, li], lcx, lcy)
                     lx = c_px[s, li]
                     ly = c_py[s, li]
                     clx = lx if face_b else co * lx - si * ly + px
