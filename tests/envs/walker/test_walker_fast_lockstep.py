@@ -50,7 +50,7 @@ def test_position_iterations_pack_running_walkers_without_changing_them():
     env = FastWalkerBatch(HARD, 1)
     env.reset()
     st = env.state()
-    body, jnt, con, lane, ngrp, trig, _ = fs._new_lanes(lanes)
+    body, jnt, con, lane, ngrp, span, trig, _ = fs._new_lanes(lanes)
     rng = np.random.default_rng(2)
     for li in range(lanes):
         fs._pack_bodies(li, 0, st["c"], st["a"], st["v"], st["w"], body)
@@ -63,12 +63,12 @@ def test_position_iterations_pack_running_walkers_without_changing_them():
     for li in range(lanes):
         one = fs._new_lanes(1)
         one[0][:, :, 0] = body[:, :, li]
-        fs._position_iterations(1, one[0], one[1], one[2], one[4], one[3], one[5], 60, fs._BAUMGARTE32,
-                                fs._OK_SEP32, True, spare)
+        fs._position_iterations(1, one[0], one[1], one[2], one[4], one[5], one[3], one[6], 60,
+                                fs._BAUMGARTE32, fs._OK_SEP32, True, spare)
         alone.append(one[0][:3, :, 0].copy())
     assert (spare[1] == -7).all()  # one lane: nothing to pack
-    fs._position_iterations(lanes, body, jnt, con, ngrp, lane, trig, 60, fs._BAUMGARTE32, fs._OK_SEP32, True,
-                            spare)
+    fs._position_iterations(lanes, body, jnt, con, ngrp, span, lane, trig, 60, fs._BAUMGARTE32, fs._OK_SEP32,
+                            True, spare)
     assert (spare[1] != -7).any()  # the running walkers were packed into the spare lanes
     assert 0 < (lane[fs.L_LIVE_P, :lanes] == 0).sum()
     for li in range(lanes):
@@ -114,6 +114,50 @@ def test_batch_step_states_equal_single_walkers_step_by_step():
                 np.testing.assert_allclose(st["timp"][i, ci], one["timp"][0, ci], rtol=0, atol=1e-9)
     # the batch did exercise different contact sets across lanes
     assert len({int(n) for n in batch.state()["ncts"]}) > 1 or not batch.active.all()
+
+
+def test_lane_order_sorts_walkers_by_contacts_rarest_bodies_first():
+    """Walkers 0..5 with hand-made contact lists (bodies: 0 hull, 1/3 upper legs, 2/4 lower legs): upper
+    legs count first, then the hull, then the lower legs; more contacts first; ties keep their order."""
+    from aiga.envs.walker import fast_sim as fs
+
+    bodies = {0: [2, 4], 1: [4], 2: [3, 2, 4], 3: [], 4: [0, 2], 5: [2, 4]}
+    cts = np.zeros((6, fs.MAX_CONTACTS, fs.CONTACT_WIDTH))
+    ncts = np.zeros(6, dtype=np.int64)
+    for b, ks in bodies.items():
+        ncts[b] = len(ks)
+        cts[b, :len(ks), fs._C_BODY] = ks
+    walkers = np.array([5, 4, 3, 2, 1, 0])  # the order in which they run
+    order = np.full(6, -1, dtype=np.int64)
+    keys = np.zeros(6, dtype=np.int64)
+    fs._lane_order(walkers, 6, cts, ncts, order, keys)
+    # 2 (an upper leg), 4 (the hull), then 5 and 0 (two lower-leg contacts, in running order), 1, 3
+    assert order.tolist() == [2, 4, 5, 0, 1, 3]
+
+
+def test_contact_slot_spans_end_at_the_last_lane_that_uses_them():
+    """40 lanes: body 1 has two contacts in lane 0 and one in lane 20, body 2 one in lane 35. Spans in
+    whole vectors from lane 0: body 1's first slot to lane 20's vector, its second to lane 0's, body 2's
+    slot to all 40 lanes (capped); unused slots of a lane are inactive with zero impulses."""
+    from aiga.envs.walker import fast_sim as fs
+
+    ws = fs._new_lanes(40)
+    body, jnt, con, lane, ngrp, span, trig, gcount = ws
+    con[:] = 7.0  # stale values from an earlier step
+    gcount[:] = 0
+    p1, p2 = fs.BODY_GROUP[1], fs.BODY_GROUP[2]
+    gcount[p1, 0] = 2
+    gcount[p1, 20] = 1
+    gcount[p2, 35] = 1
+    fs._close_groups(40, ws)
+    v = fs.VECTOR
+    assert ngrp[p1] == 2 and ngrp[p2] == 1 and ngrp[fs.BODY_GROUP[0]] == 0
+    assert span[p1 * fs.GROUP] == min(40, (20 // v + 1) * v)
+    assert span[p1 * fs.GROUP + 1] == v
+    assert span[p2 * fs.GROUP] == min(40, (35 // v + 1) * v)
+    s = p1 * fs.GROUP + 1
+    assert con[fs.C_ACT, s, 20] == 0 and con[fs.C_NI1, s, 20] == 0 and con[fs.C_TI2, s, 20] == 0
+    assert con[fs.C_ACT, s, 0] == 7.0  # lane 0 uses it: left as packed
 
 
 def test_rollout_rejects_bad_input():
