@@ -1239,8 +1239,8 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         for ci in range(start, m):
             _pack_contact(p * GROUP + ci - start, 0, old, told, ci, con, False)
             span[p * GROUP + ci - start] = 1
-        _position_iterations(1, body, jnt, con, ngrp, span, lane, trig, TOI_POSITION_ITERATIONS, _TOI_BAUMGARTE32,
-                             _TOI_OK_SEP32, False, spare)  # one lane: nothing to compact, spare unused
+        _position_iterations(1, body, jnt, con, ngrp, span, lane, trig, TOI_POSITION_ITERATIONS,
+                             _TOI_BAUMGARTE32, _TOI_OK_SEP32, False, spare)  # one lane: spare unused
         c0[k, 0] = body[B_CX, k, 0]
         c0[k, 1] = body[B_CY, k, 0]
         a0[k] = body[B_A, k, 0]
@@ -1911,8 +1911,8 @@ def _contacts_velocity_rows(ngrp, span, l_live_v, l_change, b_vx, b_vy, b_w, c_b
 
 
 @njit(cache=True, inline="always")
-def _contacts_position_rows(ngrp, span, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2, c_faceb,
-                            c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si):
+def _contacts_position_rows(ngrp, span, baumgarte, l_live_p, l_min_sep, b_cx, b_cy, b_a, c_act, c_pt2,
+                            c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, t_co, t_si):
     """One position iteration of the contacts (``b2ContactSolver::SolvePositionConstraints``, A static):
     each manifold point moves its body along the normal; the iteration's smallest separation is kept. The
     body's rotation is taken afresh for each point, since the previous point moved it
@@ -2037,11 +2037,12 @@ def _velocity_iterations(nl, body, jnt, con, ngrp, span, lane, vel_iters, vel_to
 
 
 @njit_kernel(cache=True, error_model="numpy")
-def _velocity_iterations_rows(nl, ngrp, span, vel_iters, tol, with_joints, b_vx, b_vy, b_w, c_blk, c_fr, c_k11,
-                              c_k12, c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx, c_ny,
-                              c_r1x, c_r1y, c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2, j_c1x, j_c1y, j_c1z,
-                              j_det2, j_det3, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23, j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray,
-                              j_rbx, j_rby, j_upp, l_change, l_live_v):
+def _velocity_iterations_rows(nl, ngrp, span, vel_iters, tol, with_joints, b_vx, b_vy, b_w, c_blk, c_fr,
+                              c_k11, c_k12, c_k22, c_m11, c_m12, c_m22, c_ni1, c_ni2, c_nm1, c_nm2, c_nx,
+                              c_ny, c_r1x, c_r1y, c_r2x, c_r2y, c_ti1, c_ti2, c_tm1, c_tm2, j_c1x, j_c1y,
+                              j_c1z, j_det2, j_det3, j_ix, j_iy, j_iz, j_k11, j_k12, j_k13, j_k22, j_k23,
+                              j_k33, j_low, j_maxi, j_mi, j_ms, j_rax, j_ray, j_rbx, j_rby, j_upp, l_change,
+                              l_live_v):
     """The kernel of ``_velocity_iterations``: one call per step, each field its own array (``njit_kernel``:
     no run-time overlap checks), the joint and contact iterations inlined."""
     for li in range(nl):
@@ -2118,8 +2119,8 @@ def _integrate_body(body, k, li, h):
 
 
 @njit_no_refcount(cache=True)
-def _position_iterations(nl, body, jnt, con, ngrp, span, lane, trig, pos_iters, baumgarte, ok_sep, with_joints,
-                         spare):
+def _position_iterations(nl, body, jnt, con, ngrp, span, lane, trig, pos_iters, baumgarte, ok_sep,
+                         with_joints, spare):
     """``pos_iters`` x (contacts, then joints); a walker stops (keeps its values) after the first iteration
     whose smallest separation is >= ``ok_sep`` and whose joints are within the slops, as Box2D's island.
     Stopped walkers would still cost their lane (a vector computes all its lanes): most stop after one or a
@@ -2213,9 +2214,9 @@ def _compact_position_lanes(n, body, jnt, con, lane, body2, jnt2, con2, lane2, n
 
 
 @njit_kernel(cache=True, error_model="numpy")
-def _position_iterations_rows(nl, ngrp, span, pos_iters, baumgarte, ok_sep, with_joints, shrink, b_a, b_cx, b_cy,
-                              c_act, c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x, c_p2y, c_pt2,
-                              j_low, j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
+def _position_iterations_rows(nl, ngrp, span, pos_iters, baumgarte, ok_sep, with_joints, shrink, b_a,
+                              b_cx, b_cy, c_act, c_faceb, c_lnx, c_lny, c_lpx, c_lpy, c_p1x, c_p1y, c_p2x,
+                              c_p2y, c_pt2, j_low, j_upp, l_joints_ok, l_live_p, l_min_sep, t_co, t_si):
     """The kernel of ``_position_iterations``: each field its own array, the contact and joint iterations
     inlined. Runs up to ``pos_iters`` iterations on the lanes whose live flag is set; returns how many it
     ran, or ``pos_iters`` once no lane is live; stops early when ``shrink`` or fewer lanes are live."""
