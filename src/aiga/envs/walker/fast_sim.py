@@ -2369,8 +2369,9 @@ def _close_groups(nl, ws):
     values: ``_init_contacts`` writes its masses, normal, arms and friction as zeros from the flag, and the
     kernels select the flag's zeros over whatever the old manifold computes, so the results are those of a
     slot zeroed whole (33 strided stores per slot and lane, ~3 % of a rollout). Each slot's span: up to its
-    last lane that has the contact, in whole vectors; the lanes after it would compute an inactive slot,
-    which changes nothing, so the kernels skip them (``_lane_order`` makes the spans short)."""
+    last lane that has the contact, in whole vectors; the lanes after it hold an inactive slot, which would
+    change nothing, so every velocity-phase pass (``_init_contacts`` on) skips them and their derived rows
+    stay stale: a new pass must loop to ``span[s]`` too (``_lane_order`` makes the spans short)."""
     body, jnt, con, lane, ngrp, span, trig, gcount = ws
     for p in range(NUM_BODIES):
         n = 0
