@@ -1434,8 +1434,9 @@ LANE_SORT_BODIES = np.array([1, 3, 0, 2, 4], dtype=np.int64)  # upper legs, hull
 
 # rows of the body array (8, 5, lanes): centre of mass, angle, velocities, then cos/sin scratch
 B_CX, B_CY, B_A, B_VX, B_VY, B_W, B_CO, B_SI = range(8)
-# rows of the joint array (18, 4, lanes): rA, rB, the 3x3 mass matrix K (symmetric: 11 12 13 22 23 33),
-# the accumulated impulse (x, y, limit), the motor's impulse, speed and maximum impulse, the limit states
+# rows of the joint array (23, 4, lanes): rA, rB, the 3x3 mass matrix K (symmetric: 11 12 13 22 23 33),
+# the accumulated impulse (x, y, limit), the motor's impulse, speed and maximum impulse, the limit states,
+# then what Solve33/Solve22 derive from K alone (cofactors ey x ez, inverse 3x3 and 2x2 determinants)
 (J_RAX, J_RAY, J_RBX, J_RBY, J_K11, J_K12, J_K13, J_K22, J_K23, J_K33, J_IX, J_IY, J_IZ, J_MI, J_MS, J_MAXI,
  J_LOW, J_UPP, J_C1X, J_C1Y, J_C1Z, J_DET3, J_DET2) = range(23)
 # rows of the contact array (33 rows, 5 * GROUP slots, lanes; field-major, so that a kernel gets each field
