@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 
 from aiga.core.policy import MLPPolicy
-from aiga.envs.walker.fast_sim import ALIGN, CourseArrays, FastWalkerBatch, _alloc_scratch, _sincos32, rollout_batch
+from aiga.envs.walker.fast_sim import (
+    ALIGN,
+    CourseArrays,
+    FastWalkerBatch,
+    _alloc_scratch,
+    _sincos32,
+    rollout_batch,
+)
 from aiga.envs.walker.terrain import CourseParams, generate_course
 
 # obstacles and roughness: walkers touch different numbers of fixtures, with different bodies, and fall
