@@ -1446,7 +1446,7 @@ B_CX, B_CY, B_A, B_VX, B_VY, B_W, B_CO, B_SI = range(8)
 (C_ACT, C_NX, C_NY, C_R1X, C_R1Y, C_R2X, C_R2Y, C_NM1, C_NM2, C_TM1, C_TM2, C_FR, C_NI1, C_NI2, C_TI1, C_TI2,
  C_BLK, C_K11, C_K12, C_K22, C_M11, C_M12, C_M22, C_FACEB, C_LNX, C_LNY, C_LPX, C_LPY, C_P1X, C_P1Y, C_P2X,
  C_P2Y, C_PT2) = range(33)
-# rows of the lane array (4, lanes): live in the velocity iterations, live in the position iterations, the
+# rows of the lane array (5, lanes): live in the velocity iterations, live in the position iterations, the
 # iteration's largest impulse change, the iteration's smallest separation; then joints-ok
 L_LIVE_V, L_LIVE_P, L_CHANGE, L_MIN_SEP, L_JOINTS_OK = range(5)
 
