@@ -134,7 +134,8 @@ def main() -> None:
                 out["env_ratio_aiga_over_jaxued"] = round(env_sps / res["jaxued_env_steps_per_s"], 2)
                 ref = np.load(f"{tmp}/out.npz")
                 img, rew, done = (np.asarray(x) for x in env_only(jnp.asarray(check_actions)))
-                same = [np.array_equal(a, ref[k]) for a, k in ((img, "image"), (rew, "reward"), (done, "done"))]
+                got = ((img, "image"), (rew, "reward"), (done, "done"))
+                same = [np.array_equal(a, ref[k]) for a, k in got]
                 out["bit_compatible"] = all(same)
             else:
                 out["jaxued_error"] = proc.stderr.strip().splitlines()[-1][:200] if proc.stderr else "failed"

@@ -29,8 +29,9 @@ def main() -> None:
     ap.add_argument("--settings", default="5x100,5x10,10x500", help="comma-separated KxN (arms x pulls)")
     ap.add_argument("--iterations", type=int, default=None,
                     help="PPO iterations per setting at most (default: that of `aiga rl2`)")
-    ap.add_argument("--budget-s", default="300", help="training seconds per setting at most (one value, or one "
-                    "per setting, comma-separated)")
+    ap.add_argument("--budget-s", default="300",
+                    help="training seconds per setting at most "
+                         "(one value, or one per setting, comma-separated)")
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="override a default of `aiga rl2` (RL2Config), repeatable, e.g. "
                          "--set layer_norm=false --set entropy_decay=0")

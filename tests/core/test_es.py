@@ -93,7 +93,8 @@ def test_adam_two_steps_hand_values():
 
 
 def test_lr_and_sigma_decay_after_each_step_with_floors():
-    cfg = ESConfig(pairs=2, lr=0.01, lr_decay=0.5, lr_floor=0.003, sigma=0.1, sigma_decay=0.25, sigma_floor=0.01)
+    cfg = ESConfig(pairs=2, lr=0.01, lr_decay=0.5, lr_floor=0.003,
+                   sigma=0.1, sigma_decay=0.25, sigma_floor=0.01)
     state = ESState.initial(np.ones(3), cfg)
     lrs, sigmas = [], []
     for step in range(4):

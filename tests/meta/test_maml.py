@@ -41,7 +41,8 @@ def test_meta_gradient_matches_finite_differences():
     fd = float(plus - minus) / (2 * eps)
 
     def along(g):
-        return float(sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(direction), strict=True)))
+        pairs = zip(jax.tree.leaves(g), jax.tree.leaves(direction), strict=True)
+        return float(sum(jnp.vdot(a, b) for a, b in pairs))
 
     grad = jax.jit(jax.grad(meta), static_argnums=1)
     second = along(grad(params, False))

@@ -172,7 +172,8 @@ def test_defect2_annecs_is_logged_and_is_the_papers(tmp_path):
         assert list(it) == list(range(12))  # logged every iteration
         admitted = {e["data"]["niche"]: e["iteration"] for e in s.events("admitted")}
         solved = {e["data"]["niche"]: e["iteration"] for e in s.events("solved")}
-    # by hand: courses admitted by the run and solved (score >= -3 here) by each iteration; never the initial one
+    # by hand: courses admitted by the run and solved (score >= -3 here) by each iteration;
+    # never the initial one
     expected = [sum(1 for nid, t in solved.items() if nid in admitted and t <= i) for i in range(12)]
     assert list(annecs) == expected
     assert annecs[-1] >= 1  # the low bar makes some admitted course count

@@ -151,8 +151,8 @@ def test_gradient_only_on_replayed_levels_and_none_while_cold():
         out = {}
         for name, c in columns.items():
             cols = jax.tree_util.tree_map(lambda x, c=c: x[:, c], traj)
-            out[name] = update_student(state.student.params, state.student.opt_state, opt, cols, last_value[c],
-                                       k_upd, settings)[0]
+            out[name] = update_student(state.student.params, state.student.opt_state, opt, cols,
+                                       last_value[c], k_upd, settings)[0]
         return out
 
     want = replay_and_fresh_updates(s1)

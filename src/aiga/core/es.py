@@ -77,8 +77,10 @@ class ESConfig:
     beta1: float = param(0.9, "Adam beta1")
     beta2: float = param(0.999, "Adam beta2")
     adam_eps: float = param(1e-8, "Adam epsilon")
-    normalize_by_sigma: bool = param(True, "divide the gradient by sigma (reference --normalize_grads_by_noise_std)")
-    propose_with_adam: bool = param(True, "transfer proposals use the target's Adam state (else plain SGD at lr)")
+    normalize_by_sigma: bool = param(True, "divide the gradient by sigma "
+                                           "(reference --normalize_grads_by_noise_std)")
+    propose_with_adam: bool = param(True, "transfer proposals use the target's Adam state "
+                                          "(else plain SGD at lr)")
 
     def __post_init__(self) -> None:
         check_range("pairs", self.pairs, 1, 1_000_000)
@@ -174,7 +176,8 @@ def centered_ranks(x: np.ndarray) -> np.ndarray:
     return (ranks / (flat.size - 1) - 0.5).reshape(x.shape)
 
 
-def es_gradient(returns: np.ndarray, eps: np.ndarray, sigma: float, normalize_by_sigma: bool = True) -> np.ndarray:
+def es_gradient(returns: np.ndarray, eps: np.ndarray, sigma: float,
+                normalize_by_sigma: bool = True) -> np.ndarray:
     """The reference's ES gradient estimate: Σ_i (R⁺_i − R⁻_i)·ε_i / n [/ σ], R the centred ranks."""
     returns = np.asarray(returns, dtype=np.float64)
     if returns.ndim != 2 or returns.shape[1] != 2 or eps.shape[0] != returns.shape[0]:
@@ -190,7 +193,9 @@ def es_gradient(returns: np.ndarray, eps: np.ndarray, sigma: float, normalize_by
 
 def adam_step(theta: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float, grad: np.ndarray,
               cfg: ESConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """One Adam update as the reference's ``Adam._compute_step`` (t incremented first). Returns θ', m', v', t'."""
+    """One Adam update as the reference's ``Adam._compute_step`` (t incremented first).
+
+    Returns θ', m', v', t'."""
     t = t + 1
     a = lr * math.sqrt(1 - cfg.beta2**t) / (1 - cfg.beta1**t)
     m = cfg.beta1 * m + (1 - cfg.beta1) * grad
@@ -264,14 +269,16 @@ def _grad_of(a: Ask, returns: np.ndarray, cfg: ESConfig) -> tuple[np.ndarray, fl
     return -g + cfg.l2 * a.theta, float(np.square(g).sum())
 
 
-def tell(state: ESState, cfg: ESConfig, a: Ask, returns: np.ndarray, lengths: np.ndarray) -> tuple[ESState, StepStats]:
+def tell(state: ESState, cfg: ESConfig, a: Ask, returns: np.ndarray,
+         lengths: np.ndarray) -> tuple[ESState, StepStats]:
     """The state after the step whose perturbations ``a`` scored ``returns``; lr and σ decay after it."""
     returns = np.asarray(returns, dtype=np.float64)
     if returns.shape != (a.pairs, 2):
         raise ValueError(f"expected returns of shape ({a.pairs}, 2), got {returns.shape}")
     grad, grad_norm = _grad_of(a, returns, cfg)
     theta, m, v, t = adam_step(state.theta, state.m, state.v, state.t, state.lr, grad, cfg)
-    ratio = float(np.linalg.norm(theta - state.theta) / np.linalg.norm(state.theta)) if state.theta.any() else math.inf
+    ratio = (float(np.linalg.norm(theta - state.theta) / np.linalg.norm(state.theta))
+             if state.theta.any() else math.inf)
     new = ESState(theta, m, v, t,
                   max(state.lr * cfg.lr_decay, cfg.lr_floor),
                   max(state.sigma * cfg.sigma_decay, cfg.sigma_floor))

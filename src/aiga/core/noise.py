@@ -67,7 +67,9 @@ def perturbation(noise_seed: int, key: tuple[int, ...], pair: int, dim: int) -> 
 
 
 def perturbations(noise_seed: int, key: tuple[int, ...], pairs: Iterable[int], dim: int) -> np.ndarray:
-    """ε for several pairs, stacked ``(len(pairs), dim)``; row ``j`` equals ``perturbation(..., pairs[j])``."""
+    """ε for several pairs, stacked ``(len(pairs), dim)``.
+
+    Row ``j`` equals ``perturbation(..., pairs[j])``."""
     pairs = list(pairs)
     out = np.empty((len(pairs), int(dim)), dtype=NOISE_DTYPE)
     for j, i in enumerate(pairs):

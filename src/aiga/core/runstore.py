@@ -250,7 +250,9 @@ class RunStore:
                 self._conn.execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (k, str(v)))
 
     def set_status(self, status: str) -> None:
-        """``running``, ``finished`` or ``stopped`` (a killed run stays ``running`` with a stale heartbeat)."""
+        """``running``, ``finished`` or ``stopped``.
+
+        A killed run stays ``running`` with a stale heartbeat."""
         self.set_info(status=status, heartbeat=f"{time.time():.3f}", pid=os.getpid())
 
     # -------------------------------------------------------------- metrics and events

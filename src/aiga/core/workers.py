@@ -112,7 +112,8 @@ def _call(f: Callable, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     returns = np.asarray(returns, dtype=np.float64).reshape(-1)
     lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
     if returns.shape[0] != thetas.shape[0] or lengths.shape[0] != thetas.shape[0]:
-        raise ValueError(f"objective returned {returns.shape[0]} returns for {thetas.shape[0]} parameter vectors")
+        raise ValueError(f"objective returned {returns.shape[0]} returns "
+                         f"for {thetas.shape[0]} parameter vectors")
     return returns, lengths
 
 
@@ -176,7 +177,8 @@ def _pair_tasks(objective: Any, theta: np.ndarray, sigma: float, noise_seed: int
     per_task = _task_size(objective, per_task, "pairs_per_task")
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     key = step_key(*key)
-    return [(run_pair_task, (objective, theta, float(sigma), int(noise_seed), key, s, min(s + per_task, pairs)))
+    return [(run_pair_task,
+             (objective, theta, float(sigma), int(noise_seed), key, s, min(s + per_task, pairs)))
             for s in range(0, pairs, per_task)]
 
 
@@ -370,7 +372,8 @@ class RayEvaluator(Evaluator):
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
                 ray.exceptions.RayTaskError) as e:
             lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-            raise AigaError(f"a Ray task failed after retries: {lines[-1] if lines else type(e).__name__}") from None
+            last = lines[-1] if lines else type(e).__name__
+            raise AigaError(f"a Ray task failed after retries: {last}") from None
 
     def close(self) -> None:
         if self._owns_ray:
@@ -379,7 +382,9 @@ class RayEvaluator(Evaluator):
 
 
 def _check_reachable(address: str | None) -> None:
-    """Fail in seconds with one line for a ``host:port`` nobody answers at (Ray itself retries for minutes)."""
+    """Fail in seconds with one line for a ``host:port`` nobody answers at.
+
+    Ray itself retries for minutes."""
     if address in (None, "auto", "local") or address.startswith("ray://"):
         return
     host, _, port = address.rpartition(":")

@@ -47,11 +47,14 @@ class DirectESConfig:
     seed: int = param(0, "seed of the run: initial policy and ES noise")
     iterations: int = param(1000, "ES steps (iteration budget)")
     course_roughness: float = param(0.0, "course roughness in [0, 10] (0 = flat)")
-    course_pit_gap: tuple[float, float] | None = param(None, "pit gap interval 'lo hi' in [0, 8] (unset: no pits)")
-    course_stump_height: tuple[float, float] | None = param(None, "stump height interval 'lo hi' in [0, 5] "
-                                                                   "(unset: no stumps)")
-    course_stair_height: tuple[float, float] | None = param(None, "stair height interval (reference code only)")
-    course_stair_steps: tuple[int, int] | None = param(None, "stair count interval (with course_stair_height)")
+    course_pit_gap: tuple[float, float] | None = param(
+        None, "pit gap interval 'lo hi' in [0, 8] (unset: no pits)")
+    course_stump_height: tuple[float, float] | None = param(
+        None, "stump height interval 'lo hi' in [0, 5] (unset: no stumps)")
+    course_stair_height: tuple[float, float] | None = param(
+        None, "stair height interval (reference code only)")
+    course_stair_steps: tuple[int, int] | None = param(
+        None, "stair count interval (with course_stair_height)")
     course_seed: int = param(0, "course seed: fixes the ground, the obstacles and the initial push")
     sim: str = param("box2d", "walker simulator: box2d (the reference) or fast (compiled; experimental, see "
                               "docs/walker.md)")
@@ -216,16 +219,18 @@ def _loop(ctx: RunContext, evaluator: Any, objective: Any) -> DirectESResult:
             steps = stats.env_steps + ev.env_steps
             total_steps += steps
             figures = {
-                "return/best": stats.best, "return/mean": stats.mean, "score": score, "score/best": best_score,
-                "env_steps": steps, "env_steps/total": total_steps, "lr": state.lr, "sigma": state.sigma,
-                "grad_norm": stats.grad_norm,
+                "return/best": stats.best, "return/mean": stats.mean,
+                "score": score, "score/best": best_score,
+                "env_steps": steps, "env_steps/total": total_steps,
+                "lr": state.lr, "sigma": state.sigma, "grad_norm": stats.grad_norm,
             }
             if cfg.curriculum_stages:
                 figures["curriculum/stage"] = stage
                 if stage < cfg.curriculum_stages and score >= cfg.curriculum_advance:
                     stage += 1  # solved this stage's course: the next iteration trains on the next one
-                    store.log_event(it, "curriculum stage", {"stage": stage, "score": score,
-                                                             "course": curriculum_course(cfg, stage).to_dict()})
+                    course = curriculum_course(cfg, stage).to_dict()
+                    store.log_event(it, "curriculum stage",
+                                    {"stage": stage, "score": score, "course": course})
                     objective = given if given is not None else make_objective(cfg, stage)
             store.log_metrics(it, figures)
             reached = (cfg.stop_score is not None and score >= cfg.stop_score

@@ -271,7 +271,8 @@ def summary(
     lines = [
         f"POET run {store.path} ({cfg.variant}), status {info.get('status')}, iteration {poet.iteration} of "
         f"{cfg.iterations}",
-        f"  courses admitted {poet.counters['admitted']}, active {len(poet.niches)}, archived {len(poet.archive)}; "
+        f"  courses admitted {poet.counters['admitted']}, active {len(poet.niches)}, "
+        f"archived {len(poet.archive)}; "
         f"transfers {poet.counters['transfers']}; env steps {poet.counters['env_steps']:,}",
         f"  ANNECS {poet.annecs()}; solved courses by class: "
         + ", ".join(f"{k} {v}" for k, v in _solved_counts(solved).items()),

@@ -47,7 +47,8 @@ class UEDConfig:
     temperature: float = param(0.3, "beta: rank weights are (1/rank)^(1/beta)")
     min_fill: float = param(0.5, "buffer fraction required before replaying")
     score: str = param("maxmc", "level score: maxmc | pvl")
-    buffer_unique: bool = param(True, "never store a level twice (jaxued duplicate_check, minimax force unique)")
+    buffer_unique: bool = param(True, "never store a level twice "
+                                      "(jaxued duplicate_check, minimax force unique)")
     exploratory_grad: bool = param(False, "also update on fresh levels (plain PLR); False = robust PLR")
     n_edits: int = param(5, "ACCEL: edits per mutated level")
     accel_parents: int = param(0, "ACCEL: mutate the top-k replayed levels by score (0 = the whole batch)")

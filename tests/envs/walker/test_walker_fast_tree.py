@@ -306,8 +306,8 @@ def test_fast_simulator_lidar_reports_through_its_tree():
     tree = fast_tree.DynamicTree.from_arrays(*arrays.tree)
     proxies = np.zeros(5, dtype=np.int64)
     pos0, ang0 = fast_sim.initial_pose()
-    fast_tree.add_walker(tree.box, tree.node, tree.meta, proxies, fast_sim.BODY_VERTS32_NB, fast_sim.BODY_NV, pos0,
-                         ang0)
+    fast_tree.add_walker(tree.box, tree.node, tree.meta, proxies, fast_sim.BODY_VERTS32_NB, fast_sim.BODY_NV,
+                         pos0, ang0)
     lc = fast_sim.BODY_LOCAL_CENTER
     c = pos0 + np.stack([np.cos(ang0) * lc[:, 0] - np.sin(ang0) * lc[:, 1],
                          np.sin(ang0) * lc[:, 0] + np.cos(ang0) * lc[:, 1]], axis=-1)
@@ -317,11 +317,13 @@ def test_fast_simulator_lidar_reports_through_its_tree():
     differs_from_nearest = 0
     for _ in range(200):
         st = sim.state()
-        end = [fast_tree.body_transform32(st["c"][0, k, 0], st["c"][0, k, 1], st["a"][0, k], lc[k, 0], lc[k, 1])
+        end = [fast_tree.body_transform32(st["c"][0, k, 0], st["c"][0, k, 1], st["a"][0, k],
+                                          lc[k, 0], lc[k, 1])
                for k in range(5)]
         for k in SYNC_ORDER:
-            fast_tree.synchronize_polygon(tree.box, tree.node, tree.meta, proxies[k], fast_sim.BODY_VERTS32_NB[k],
-                                          fast_sim.BODY_NV[k], *start[k], *end[k])
+            fast_tree.synchronize_polygon(tree.box, tree.node, tree.meta, proxies[k],
+                                          fast_sim.BODY_VERTS32_NB[k], fast_sim.BODY_NV[k],
+                                          *start[k], *end[k])
         hull = sim.hull_position()[0]
         _, nearest = fast_sim.probe_geometry(arrays, sim.hull_position()[0], st["a"][0])
         for i in range(10):

@@ -15,8 +15,8 @@ from aiga.envs.walker.terrain import Course, CourseParams, generate_course
 
 GYM_ENV_ID = "aiga/WalkerCourse-v0"
 
-__all__ = ["GYM_ENV_ID", "Course", "CourseParams", "CourseObjective", "FastCourseObjective", "WalkerCourseSim",
-           "evaluate_batch", "generate_course"]
+__all__ = ["GYM_ENV_ID", "Course", "CourseParams", "CourseObjective", "FastCourseObjective",
+           "WalkerCourseSim", "evaluate_batch", "generate_course"]
 
 
 def _register_gym_env() -> None:

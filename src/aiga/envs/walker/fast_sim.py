@@ -104,7 +104,8 @@ from aiga.envs.walker.fast_tree import ray_polygon as _ray_polygon
 # the inner loop made the contact velocity pass ~3x faster at 64 lanes, with bit-identical results. The
 # solver's iteration kernels now need none of this (``njit_kernel``: their rows are declared not to
 # overlap, so LLVM emits no checks); the other lane loops (initialisation, warm start, packing) still do.
-for _opt, _value in (("runtime-memory-check-threshold", 1024), ("pragma-vectorize-memory-check-threshold", 1024),
+for _opt, _value in (("runtime-memory-check-threshold", 1024),
+                     ("pragma-vectorize-memory-check-threshold", 1024),
                      ("vectorize-memory-check-threshold", 1024), ("hoist-runtime-checks", "false")):
     try:
         _llvm.set_option("aiga", f"--{_opt}={_value}")
@@ -704,8 +705,8 @@ BODY_LOCAL_CENTER_NB = BODY_LOCAL_CENTER  # global array, frozen into the compil
 
 
 @njit_no_refcount(cache=True)
-def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, n, scratch, ids,
-                  out):
+def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, n, scratch,
+                  ids, out):
     """Touching manifolds of body k against the course, appended to ``contacts`` from row n; new count."""
     nfix = fkind.shape[0]
     px, py, pc, ps = _body_transform(c, a, k)
@@ -822,7 +823,8 @@ def _contact_events(b, flags, old, n_old, new, n_new, only_body):
 
 @njit_no_refcount(cache=True)
 def _match_impulses(old, told, n_old, new, tnew, n0, n1):
-    """``b2Contact::Update``: a new manifold point keeps the impulses of the old point with its feature key."""
+    """``b2Contact::Update``: a new manifold point keeps the impulses of the old point with its feature
+    key."""
     for ci in range(n0, n1):
         tnew[ci, 0] = 0.0
         tnew[ci, 1] = 0.0
@@ -1093,7 +1095,8 @@ def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnorma
                 else:
                     t = 0.5 * (root_a1 + root_a2)
                 px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t)
-                sv, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, False)
+                sv, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si,
+                                     False)
                 if abs(sv - target) < tol:
                     t2 = t
                     break
@@ -1165,8 +1168,8 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
                         if dis[q, 0] == k and dis[q, 1] == j:
                             skip = True
                     if not skip:
-                        beta = _time_of_impact(k, c0[k, 0], c0[k, 1], a0[k], cb[k, 0], cb[k, 1], ab[k], j, fkind,
-                                               fnv, fverts, fnormals, wv)
+                        beta = _time_of_impact(k, c0[k, 0], c0[k, 1], a0[k], cb[k, 0], cb[k, 1], ab[k], j,
+                                               fkind, fnv, fverts, fnormals, wv)
                         alpha = 1.0
                         if beta < 1.0:
                             alpha = min(alpha0[k] + (1.0 - alpha0[k]) * beta, 1.0)
@@ -1191,8 +1194,8 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         ab[k] = a0[k]
         # update the body's contacts at this pose (events fire as in Box2D's contact->Update)
         n_old = ncts[b]
-        n_new = _collide_body(k, cb, ab, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts, 0,
-                              scratch, ids, out)
+        n_new = _collide_body(k, cb, ab, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts,
+                              0, scratch, ids, out)
         _match_impulses(old, told, n_old, new_cts, new_timp, 0, n_new)
         found = False
         for ci in range(n_new):
@@ -2732,8 +2735,8 @@ def _probe(pos, ang, course, contacts_out, fractions_out):
         si = math.sin(ang[k])
         c[k, 0] = pos[k, 0] + co * BODY_LOCAL_CENTER_NB[k, 0] - si * BODY_LOCAL_CENTER_NB[k, 1]
         c[k, 1] = pos[k, 1] + si * BODY_LOCAL_CENTER_NB[k, 0] + co * BODY_LOCAL_CENTER_NB[k, 1]
-    n = _collide_walker(c, ang, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts, scratch, ids,
-                        out)
+    n = _collide_walker(c, ang, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts, scratch,
+                        ids, out)
     for i in range(n):
         contacts_out[i, 0] = new_cts[i, _C_BODY]
         contacts_out[i, 1] = new_cts[i, _C_FIX]
@@ -2849,7 +2852,8 @@ def probe_geometry(course_arrays: CourseArrays, pos: np.ndarray, ang: np.ndarray
 
 
 def rollout_batch(course_arrays: CourseArrays, thetas: np.ndarray, max_steps: int,
-                  velocity_iterations: int = VELOCITY_ITERATIONS, position_iterations: int = POSITION_ITERATIONS,
+                  velocity_iterations: int = VELOCITY_ITERATIONS,
+                  position_iterations: int = POSITION_ITERATIONS,
                   parallel: bool = False, toi: bool = True, velocity_tolerance: float = 0.0,
                   lanes: int = LANES, lidar: str = "first") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole episodes of policies ``thetas`` (B, 2804): returns (B,), lengths (B,), finished (B,).
