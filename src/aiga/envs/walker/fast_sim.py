@@ -823,8 +823,8 @@ def _contact_events(b, flags, old, n_old, new, n_new, only_body):
 
 @njit_no_refcount(cache=True)
 def _match_impulses(old, told, n_old, new, tnew, n0, n1):
-    """``b2Contact::Update``: a new manifold point keeps the impulses of the old point with its feature
-    key."""
+    """``b2Contact::Update``: a new manifold point keeps the impulses of the old point with its
+    feature key."""
     for ci in range(n0, n1):
         tnew[ci, 0] = 0.0
         tnew[ci, 1] = 0.0
