@@ -49,11 +49,16 @@ def main() -> None:
     from aiga.envs.walker.fast_sim import FastWalkerBatch
     from aiga.envs.walker.terrain import generate_course
 
-    theta = np.load(args.theta)
+    policy = MLPPolicy()
+    try:
+        theta = np.load(args.theta)
+    except (OSError, ValueError) as e:
+        ap.error(f"--theta: cannot read {args.theta} as a .npy array ({e})")
+    if theta.shape != (policy.num_params,):
+        ap.error(f"--theta: expected {policy.num_params} parameters, got an array of shape {theta.shape}")
     n, horizon = args.policies, args.max_steps
     thetas = theta + args.sigma * np.random.default_rng(args.seed).standard_normal((n, theta.size))
     course = generate_course(COURSES[args.course])
-    policy = MLPPolicy()
     ref = [WalkerCourseSim(course, max_steps=horizon) for _ in range(n)]
     fast = FastWalkerBatch(course, n, max_steps=horizon)
     ref_obs = np.array([sim.reset() for sim in ref])
