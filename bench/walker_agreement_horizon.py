@@ -62,7 +62,7 @@ def main() -> None:
     ref = [WalkerCourseSim(course, max_steps=horizon) for _ in range(n)]
     fast = FastWalkerBatch(course, n, max_steps=horizon)
     ref_obs = np.array([sim.reset() for sim in ref])
-    fast_obs = fast.reset().copy()
+    fast_obs = fast.reset()
     first = np.full((n, len(THRESHOLDS)), horizon)
     threshold_row = np.array(THRESHOLDS)[None, :]
     running = np.ones(n, dtype=bool)  # both simulators still running this walker
@@ -73,8 +73,7 @@ def main() -> None:
         for i, sim in enumerate(ref):
             if running[i]:
                 ref_obs[i], _, ref_end[i], _ = sim.step(ref_act[i])
-        obs, _, fast_end, _ = fast.step(fast_act)
-        fast_obs = obs.copy()
+        fast_obs, _, fast_end, _ = fast.step(fast_act)  # both return fresh arrays
         ref_pose = np.array([[[b.position.x, b.position.y, b.angle] for b in (sim.hull, *sim.legs)]
                              for sim in ref])
         fast_pose = np.concatenate([fast.hull_position(), fast.state()["a"][:, :, None]], axis=2)
