@@ -106,3 +106,52 @@ def test_fewer_iterations_and_batching_are_options():
     assert not np.array_equal(o1[0], o3[0]) and np.abs(o1[0, :4] - o3[0, :4]).max() < 0.15
     with pytest.raises(Exception, match="iterations"):
         FastWalkerBatch(FLAT, 1, velocity_iterations=0)
+
+
+class _NoContinuous(WalkerCourseSim):
+    """The reference with Box2D's continuous collision switched off (``world.continuousPhysics``)."""
+
+    def _build_walker(self) -> None:
+        super()._build_walker()
+        self.world.continuousPhysics = False
+
+
+@pytest.mark.parametrize("params", [CourseParams.flat(seed=0),
+                                    CourseParams(roughness=1.0, pit_gap=(0.5, 0.8), stump_height=(0.3, 0.5),
+                                                 seed=2)], ids=["flat", "stumps-pits"])
+def test_without_continuous_collision_the_trajectories_are_box2ds_bit_for_bit(params):
+    """With continuous collision off in both (``toi=False``), everything else in a step is Box2D's float32
+    arithmetic in Box2D's order: mass data, b2Settings' constants, sin/cos, collision, contact creation
+    order, the solver, the lidar's ray casts, the observation's joint angles and speeds. Every body's centre,
+    angle and velocities, the 24 observations and the reward then equal Box2D's exactly, at every step of
+    whole episodes under random actions (to the fall or 300 steps), and each body's contacts are listed in
+    Box2D's order (pybox2d's ``body.contacts`` lists them oldest first)."""
+    course = generate_course(params)
+    rng = np.random.default_rng(3)
+    steps = 0
+    for _ in range(2):
+        ref = _NoContinuous(course)
+        fast = FastWalkerBatch(course, 1, toi=False)
+        np.testing.assert_array_equal(fast.reset()[0], ref.reset())
+        bodies = (ref.hull, *ref.legs)
+        fixture_of = {int(i): j for j, i in enumerate(fast.arrays.ids)}
+        for _ in range(300):
+            act = np.clip(rng.normal(0.0, 0.6, 4), -1.0, 1.0)
+            obs, reward, term, _ = ref.step(act)
+            fast_obs, fast_reward, _, _ = fast.step(act[None])
+            np.testing.assert_array_equal(fast_obs[0], obs)
+            assert fast_reward[0] == reward
+            s = fast.state()
+            want = np.array([[b.worldCenter.x, b.worldCenter.y, b.angle, b.linearVelocity.x,
+                              b.linearVelocity.y, b.angularVelocity] for b in bodies], dtype=np.float32)
+            got = np.c_[s["c"][0], s["a"][0], s["v"][0], s["w"][0]].astype(np.float32)
+            np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+            pairs, count = fast._trees[6][0], fast._trees[7][0, 0]
+            for k, body in enumerate(bodies):
+                box2d = [fixture_of[ref.terrain.index(e.other)] for e in body.contacts]
+                ours = [int(pairs[i, 1]) for i in range(count) if pairs[i, 0] == k]  # oldest first
+                assert ours == box2d
+            steps += 1
+            if term:
+                break
+    assert steps > 150

@@ -96,11 +96,19 @@ def test_shapes_and_mass_equal_box2d():
     for k, body in enumerate([sim.hull, *sim.legs]):
         verts = np.array(body.fixtures[0].shape.vertices)
         np.testing.assert_array_equal(fast_sim.BODY_VERTS[k, :fast_sim.BODY_NV[k]], verts)
-        np.testing.assert_allclose(fast_sim.BODY_MASS[k], body.mass, rtol=1e-6)
-        np.testing.assert_allclose(fast_sim.BODY_LOCAL_CENTER[k], tuple(body.localCenter), atol=1e-6)
-        lc = body.localCenter
-        i_center = body.inertia - body.mass * (lc.x ** 2 + lc.y ** 2)
-        np.testing.assert_allclose(1.0 / fast_sim.BODY_INV_I[k], i_center, rtol=1e-5)
+        # Box2D's float32 values, bit for bit (an ulp here parts the trajectories from the first step)
+        f32 = np.float32
+        assert f32(fast_sim.BODY_MASS[k]) == f32(body.mass)
+        np.testing.assert_array_equal(fast_sim.BODY_LOCAL_CENTER[k].astype(f32),
+                                      np.array(body.localCenter, f32))
+        lc = fast_sim.BODY_LOCAL_CENTER[k].astype(f32)
+        i_center = f32(1.0) / f32(fast_sim.BODY_INV_I[k])
+        # b2Body::GetInertia = m_I + m_mass * dot(localCenter, localCenter), in float32
+        assert f32(body.inertia) == i_center + f32(body.mass) * (lc[0] * lc[0] + lc[1] * lc[1])
+        np.testing.assert_array_equal(fast_sim.BODY_NORMALS[k, :fast_sim.BODY_NV[k]].astype(f32),
+                                      np.array(body.fixtures[0].shape.normals, f32))
+    assert np.float32(fast_sim.BODY_CENTROID[0]).tolist() == np.array(sim.hull.fixtures[0].shape.centroid,
+                                                                       np.float32).tolist()
     for j, joint in enumerate(sim.joints):  # the reference angles pybox2d's joint definition sets
         assert fast_sim.JOINT_REFERENCE[j] == pytest.approx(joint.GetReferenceAngle(), abs=1e-7)
         assert fast_sim.JOINT_LOWER[j] == joint.lowerLimit and fast_sim.JOINT_UPPER[j] == joint.upperLimit
@@ -142,63 +150,64 @@ def test_contacts_and_lidar_equal_box2d(label, course, x):
     assert touching_seen >= 4  # the poses do exercise contacts
 
 
-@njit(cache=False)
-def _closest_pairs_every_hypot(k, px, py, co, si, j, fnv, fverts):
-    """``_closest_features``' vertex-edge enumeration written plainly, a ``hypot`` for every pair (compiled
-    too, so that both use the same ``hypot``)."""
-    nb, na = fast_sim.BODY_NV_NB[k], fnv[j]
-    verts = fast_sim.BODY_VERTS_NB[k]
-    wv = np.zeros((nb, 2))
-    for i in range(nb):
-        wv[i, 0] = co * verts[i, 0] - si * verts[i, 1] + px
-        wv[i, 1] = si * verts[i, 0] + co * verts[i, 1] + py
-    best, found = fast_sim.MAX_FLOAT, (1, 0, 0, 0, 0)
-    for m in range(na if na > 2 else 1):
-        m2 = m + 1 if m + 1 < na else 0
-        ax, ay = fverts[j, m, 0], fverts[j, m, 1]
-        ex, ey = fverts[j, m2, 0] - ax, fverts[j, m2, 1] - ay
-        for i in range(nb):
-            wx, wy = wv[i, 0], wv[i, 1]
-            t = ((wx - ax) * ex + (wy - ay) * ey) / (ex * ex + ey * ey)
-            if t <= 0.0:
-                d, pair = math.hypot(wx - ax, wy - ay), (1, m, m, i, i)
-            elif t >= 1.0:
-                d, pair = math.hypot(wx - ax - ex, wy - ay - ey), (1, m2, m2, i, i)
-            else:
-                d, pair = math.hypot(wx - ax - t * ex, wy - ay - t * ey), (2, m, m2, i, i)
-            if d < best - 1e-12:
-                best, found = d, pair
-    for i in range(nb):
-        i2 = i + 1 if i + 1 < nb else 0
-        bx, by = wv[i, 0], wv[i, 1]
-        ex, ey = wv[i2, 0] - bx, wv[i2, 1] - by
-        for m in range(na):
-            t = ((fverts[j, m, 0] - bx) * ex + (fverts[j, m, 1] - by) * ey) / (ex * ex + ey * ey)
-            if 0.0 < t < 1.0:
-                d = math.hypot(fverts[j, m, 0] - bx - t * ex, fverts[j, m, 1] - by - t * ey)
-                if d < best - 1e-12:
-                    best, found = d, (2, m, m, i, i2)
-    return best, found
-
-
-def test_closest_features_shortcut_picks_the_pairs_every_hypot_picks():
-    """The time of impact's closest features skip ``hypot`` for pairs that cannot win; over random poses
-    of every body near edges, stumps and pit walls the winner and its distance equal the plain search's."""
+def test_time_of_impact_equals_box2ds():
+    """``_time_of_impact`` (GJK, separating axes, the root finder, all float32) against pybox2d's own
+    ``b2TimeOfImpact`` on random sweeps of every walker body over course edges and stumps: the same state and
+    the same fraction, bit for bit."""
     arrays = fast_sim.CourseArrays(generate_course(CourseParams(roughness=4.5, pit_gap=(5.4, 6.0),
                                                                 stump_height=(2.0, 2.4), seed=1)))
+    sim = WalkerCourseSim(CourseParams.flat())
+    sim._build_world()
+    shapes = [body.fixtures[0].shape for body in (sim.hull, *sim.legs)]
+    f32 = np.float32
+    gjk = (np.zeros(13, dtype=np.int64), np.zeros(1, dtype=np.float32), np.zeros((3, 7), dtype=np.float32),
+           np.zeros((3, 2), dtype=np.int64))
     rng = np.random.default_rng(0)
-    wv = np.zeros((8, 2))
-    polygons = 0
+    states = {}
     for _ in range(600):
         j = int(rng.integers(len(arrays.nv)))
         k = int(rng.integers(fast_sim.NUM_BODIES))
-        px = arrays.verts[j, 0, 0] + rng.uniform(-0.3, 0.8)
-        py = arrays.verts[j, 0, 1] + rng.uniform(-0.2, 0.6)
-        angle = rng.uniform(-1.0, 1.0)
-        co, si = math.cos(angle), math.sin(angle)
-        dist, *features = fast_sim._closest_features(k, px, py, co, si, j, arrays.nv, arrays.verts, wv)
-        best, found = _closest_pairs_every_hypot(k, px, py, co, si, j, arrays.nv, arrays.verts)
-        assert tuple(features) == found
-        assert dist == 0.0 or dist == best
-        polygons += arrays.nv[j] > 2
-    assert polygons > 0  # stumps (polygons) as well as edges
+        n = arrays.nv[j]
+        if n == 2:
+            fixture = Box2D.b2EdgeShape(vertices=[tuple(map(float, arrays.verts[j, q])) for q in range(2)])
+        else:
+            fixture = Box2D.b2PolygonShape(vertices=[tuple(map(float, v)) for v in arrays.verts[j, :n]])
+        lc = fast_sim.BODY_LOCAL_CENTER[k]
+        x0 = f32(arrays.verts[j, 0, 0] + rng.uniform(-0.3, 0.8))
+        y0 = f32(arrays.verts[j, 0, 1] + rng.uniform(0.0, 0.8))
+        a0 = f32(rng.uniform(-2.0, 2.0))
+        x1, y1 = f32(x0 + rng.uniform(-0.3, 0.3)), f32(y0 - rng.uniform(0.0, 0.8))
+        a1 = f32(a0 + rng.uniform(-0.6, 0.6))
+        sweep_b = Box2D.b2Sweep()
+        sweep_b.localCenter = (float(lc[0]), float(lc[1]))
+        sweep_b.c0, sweep_b.c = (float(x0), float(y0)), (float(x1), float(y1))
+        sweep_b.a0, sweep_b.a, sweep_b.alpha0 = float(a0), float(a1), 0.0
+        sweep_a = Box2D.b2Sweep()
+        sweep_a.localCenter, sweep_a.c0, sweep_a.c, sweep_a.a0, sweep_a.a, sweep_a.alpha0 = ((0, 0), (0, 0),
+                                                                                             (0, 0), 0, 0, 0)
+        state, t = Box2D.b2TimeOfImpact(shapeA=fixture, shapeB=shapes[k], sweepA=sweep_a, sweepB=sweep_b,
+                                        tMax=1.0)
+        ours, t_ours = fast_sim._time_of_impact(k, x0, y0, a0, x1, y1, a1, arrays.verts[j], n, *gjk)
+        assert (ours, f32(t_ours)) == (state, f32(t))
+        states[state] = states.get(state, 0) + 1
+    # touching, separated and overlapped sweeps all occur
+    assert {fast_sim.TOI_TOUCHING, fast_sim.TOI_SEPARATED, fast_sim.TOI_OVERLAPPED} <= set(states)
+
+
+def test_sincos_equals_glibc():
+    """The solver's vectorisable sin/cos equal the C library's ``sinf``/``cosf`` (numba's float32
+    ``math.sin``/``math.cos`` call them), which Box2D's rotations use, on a dense sample of angles."""
+
+    @njit(cache=False)
+    def both(xs, ours, libm):
+        for i in range(xs.shape[0]):
+            s, c = fast_sim._sincos32(xs[i])
+            ours[i, 0], ours[i, 1] = s, c
+            libm[i, 0], libm[i, 1] = math.sin(xs[i]), math.cos(xs[i])
+
+    bits = np.arange(0, 0x42C80000, 997, dtype=np.int64).astype(np.uint32).view(np.float32)  # [0, 100]
+    xs = np.concatenate([bits, -bits])
+    ours = np.zeros((len(xs), 2), dtype=np.float32)
+    libm = np.zeros_like(ours)
+    both(xs, ours, libm)
+    np.testing.assert_array_equal(ours.view(np.int32), libm.view(np.int32))

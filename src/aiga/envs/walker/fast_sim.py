@@ -113,19 +113,30 @@ for _opt, _value in (("runtime-memory-check-threshold", 1024),
         pass
 
 # ---------------------------------------------------------------------- Box2D 2.3 settings (b2Settings.h)
+# b2Settings.h defines these as float expressions (b2_pi is 3.14159265359f), which the compiler folds in
+# float32: the angular slop and correction differ from the float64 formulas rounded once by an ulp, and the
+# joints' position correction shows it from the first step. Each is the float32 value, held as a float.
+_B2_PI = np.float32(3.14159265359)
 LINEAR_SLOP = 0.005
-ANGULAR_SLOP = 2.0 / 180.0 * math.pi
+ANGULAR_SLOP = float(np.float32(2.0) / np.float32(180.0) * _B2_PI)
 POLYGON_RADIUS = 2.0 * LINEAR_SLOP
 MAX_LINEAR_CORRECTION = 0.2
-MAX_ANGULAR_CORRECTION = 8.0 / 180.0 * math.pi
+MAX_ANGULAR_CORRECTION = float(np.float32(8.0) / np.float32(180.0) * _B2_PI)
 BAUMGARTE = 0.2
 MAX_TRANSLATION = 2.0
-MAX_ROTATION = 0.5 * math.pi
+MAX_ROTATION = float(np.float32(0.5) * _B2_PI)
+MAX_ROTATION2 = float(np.float32(MAX_ROTATION) * np.float32(MAX_ROTATION))  # b2_maxRotationSquared
 VELOCITY_THRESHOLD = 1.0
 MAX_CONDITION = 1000.0
 GRAVITY_Y = -10.0
 DT = 1.0 / FPS
 MAX_FLOAT = 3.4028234663852886e38
+# the same, as the float32 values the collision code computes with
+_MAX_FLOAT32 = np.float32(MAX_FLOAT)
+_EPSILON32 = np.float32(1.1920929e-07)  # b2_epsilon (FLT_EPSILON)
+_REL_TOL32 = np.float32(0.98)  # b2EPCollider's hysteresis, k_relativeTol and k_absoluteTol
+_ABS_TOL32 = np.float32(0.001)
+_K_TOL32 = np.float32(0.1) * np.float32(LINEAR_SLOP)  # b2CollidePolygons's k_tol = 0.1f * b2_linearSlop
 
 NUM_BODIES = 5  # 0 hull, 1 upper leg (-1), 2 lower leg (-1), 3 upper leg (+1), 4 lower leg (+1)
 NUM_JOINTS = 4  # 0 hip (-1), 1 knee (-1), 2 hip (+1), 3 knee (+1): the reference's joint order
@@ -190,10 +201,12 @@ def b2_polygon(points) -> tuple[np.ndarray, np.ndarray]:
     verts = np.array([ps[i] for i in hull], dtype=np.float64)
     normals = np.zeros_like(verts)
     m = len(verts)
-    for i in range(m):
-        e = verts[(i + 1) % m] - verts[i]
-        normals[i] = (e[1], -e[0])
-        normals[i] /= math.hypot(e[0], e[1])
+    v32 = verts.astype(np.float32)
+    for i in range(m):  # b2Cross(edge, 1.0f), then b2Vec2::Normalize (times the inverse length), in float32
+        ex, ey = v32[(i + 1) % m, 0] - v32[i, 0], v32[(i + 1) % m, 1] - v32[i, 1]
+        nx, ny = ey, -ex
+        inv = np.float32(1.0) / np.sqrt(nx * nx + ny * ny, dtype=np.float32)
+        normals[i] = (float(nx * inv), float(ny * inv))
     return verts, normals
 
 
@@ -206,27 +219,66 @@ def b2_box(hx: float, hy: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def polygon_mass(verts: np.ndarray, density: float) -> tuple[float, np.ndarray, float]:
-    """``b2PolygonShape::ComputeMass`` (2.3): mass, centroid, rotational inertia about the centroid."""
-    n = len(verts)
-    s = verts.mean(axis=0)
-    area = 0.0
-    center = np.zeros(2)
-    inertia = 0.0
+    """``b2PolygonShape::ComputeMass`` then ``b2Body::ResetMassData`` (2.3) for a body of one fixture, in
+    Box2D's float32 arithmetic and order: mass, local centre of mass, rotational inertia about it.
+
+    Why float32: the solver's inverse mass and inertia enter every impulse; computed in float64 they differed
+    from Box2D's by an ulp (the hull's centre by up to 18), enough to part the trajectories from the first
+    step."""
+    f = np.float32
+    v = np.asarray(verts, dtype=np.float64).astype(f)
+    n = len(v)
+    sx, sy = f(0.0), f(0.0)
     for i in range(n):
-        e1 = verts[i] - s
-        e2 = verts[(i + 1) % n] - s
-        d = e1[0] * e2[1] - e1[1] * e2[0]
-        tri = 0.5 * d
-        area += tri
-        center += tri / 3.0 * (e1 + e2)
-        intx2 = e1[0] * e1[0] + e2[0] * e1[0] + e2[0] * e2[0]
-        inty2 = e1[1] * e1[1] + e2[1] * e1[1] + e2[1] * e2[1]
-        inertia += (0.25 / 3.0 * d) * (intx2 + inty2)
-    mass = density * area
-    center = center / area
-    # inertia about the reference point s -> about the centroid
-    i_center = density * inertia - mass * float(center @ center)
-    return mass, center + s, i_center
+        sx, sy = sx + v[i, 0], sy + v[i, 1]
+    inv_n = f(1.0) / f(n)
+    sx, sy = sx * inv_n, sy * inv_n
+    k_inv3 = f(1.0) / f(3.0)
+    area, cx, cy, inertia = f(0.0), f(0.0), f(0.0), f(0.0)
+    for i in range(n):
+        j = i + 1 if i + 1 < n else 0
+        e1x, e1y = v[i, 0] - sx, v[i, 1] - sy
+        e2x, e2y = v[j, 0] - sx, v[j, 1] - sy
+        d = e1x * e2y - e1y * e2x
+        tri = f(0.5) * d
+        area = area + tri
+        w = tri * k_inv3
+        cx, cy = cx + w * (e1x + e2x), cy + w * (e1y + e2y)
+        intx2 = e1x * e1x + e2x * e1x + e2x * e2x
+        inty2 = e1y * e1y + e2y * e1y + e2y * e2y
+        inertia = inertia + (f(0.25) * k_inv3 * d) * (intx2 + inty2)
+    mass = f(density) * area
+    inv_area = f(1.0) / area
+    cx, cy = cx * inv_area, cy * inv_area
+    mcx, mcy = cx + sx, cy + sy
+    i_origin = f(density) * inertia + mass * ((mcx * mcx + mcy * mcy) - (cx * cx + cy * cy))
+    # ResetMassData: the body's sums over its one fixture, then the inertia moved to the centre of mass
+    inv_mass = f(1.0) / mass
+    lcx, lcy = (mass * mcx) * inv_mass, (mass * mcy) * inv_mass
+    i_center = i_origin - mass * (lcx * lcx + lcy * lcy)
+    return float(mass), np.array([float(lcx), float(lcy)]), float(i_center)
+
+
+def polygon_centroid(verts: np.ndarray) -> np.ndarray:
+    """``ComputeCentroid`` of ``b2PolygonShape::Set`` (2.3), float32: the area-weighted centroid of the
+    triangles from the origin. (``SetAsBox`` sets the centroid to 0 instead; the walker's legs are boxes.)"""
+    f = np.float32
+    v = np.asarray(verts, dtype=np.float64).astype(f)
+    n = len(v)
+    cx, cy, area = f(0.0), f(0.0), f(0.0)
+    inv3 = f(1.0) / f(3.0)
+    for i in range(n):
+        j = i + 1 if i + 1 < n else 0
+        e1x, e1y = v[i, 0] - f(0.0), v[i, 1] - f(0.0)
+        e2x, e2y = v[j, 0] - f(0.0), v[j, 1] - f(0.0)
+        d = e1x * e2y - e1y * e2x
+        tri = f(0.5) * d
+        area = area + tri
+        w = tri * inv3
+        cx = cx + w * ((f(0.0) + v[i, 0]) + v[j, 0])
+        cy = cy + w * ((f(0.0) + v[i, 1]) + v[j, 1])
+    inv_area = f(1.0) / area
+    return np.array([float(cx * inv_area), float(cy * inv_area)])
 
 
 def _walker_tables():
@@ -249,14 +301,17 @@ def _walker_tables():
         m, c, i_c = polygon_mass(v, density)
         mass[k] = m
         local_center[k] = c
-        inv_mass[k] = 1.0 / m
-        inv_i[k] = 1.0 / i_c
+        inv_mass[k] = float(np.float32(1.0) / np.float32(m))  # b2Body::m_invMass, m_invI
+        inv_i[k] = float(np.float32(1.0) / np.float32(i_c))
     friction = np.array([0.1, 0.2, 0.2, 0.2, 0.2])  # hull 0.1; legs keep fixtureDef's default 0.2
     return nv, verts, normals, local_center, inv_mass, inv_i, mass, friction
 
 
 BODY_NV, BODY_VERTS, BODY_NORMALS, BODY_LOCAL_CENTER, BODY_INV_MASS, BODY_INV_I, BODY_MASS, BODY_FRICTION = (
     _walker_tables())
+# the shapes' centroids (b2PolygonShape::m_centroid): the hull's from its vertices, the boxes' 0
+BODY_CENTROID = np.zeros((NUM_BODIES, 2))
+BODY_CENTROID[0] = polygon_centroid(BODY_VERTS[0, :BODY_NV[0]])
 
 # joints: body A, body B, local anchors, limits, motor speed scale
 JOINT_A = np.array([0, 1, 0, 3], dtype=np.int64)
@@ -356,26 +411,29 @@ def _key(index_a, index_b, type_a, type_b):
 
 @njit_no_refcount(cache=True)
 def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
-    """``b2ClipSegmentToLine``; ids as (indexA, indexB, typeA, typeB) int rows. Returns the point count."""
+    """``b2ClipSegmentToLine`` in float32 (normal, offset float32; the points are float32 values held in
+    float64 rows); ids as (indexA, indexB, typeA, typeB) int rows. Returns the point count."""
     num = 0
-    d0 = nx * v_in[0, 0] + ny * v_in[0, 1] - offset
-    d1 = nx * v_in[1, 0] + ny * v_in[1, 1] - offset
-    if d0 <= 0.0:
-        v_out[num, 0] = v_in[0, 0]
-        v_out[num, 1] = v_in[0, 1]
+    x0, y0 = F32(v_in[0, 0]), F32(v_in[0, 1])
+    x1, y1 = F32(v_in[1, 0]), F32(v_in[1, 1])
+    d0 = (nx * x0 + ny * y0) - offset
+    d1 = (nx * x1 + ny * y1) - offset
+    if d0 <= _Z:
+        v_out[num, 0] = x0
+        v_out[num, 1] = y0
         for q in range(4):
             id_out[num, q] = id_in[0, q]
         num += 1
-    if d1 <= 0.0:
-        v_out[num, 0] = v_in[1, 0]
-        v_out[num, 1] = v_in[1, 1]
+    if d1 <= _Z:
+        v_out[num, 0] = x1
+        v_out[num, 1] = y1
         for q in range(4):
             id_out[num, q] = id_in[1, q]
         num += 1
-    if d0 * d1 < 0.0:
+    if d0 * d1 < _Z:
         interp = d0 / (d0 - d1)
-        v_out[num, 0] = v_in[0, 0] + interp * (v_in[1, 0] - v_in[0, 0])
-        v_out[num, 1] = v_in[0, 1] + interp * (v_in[1, 1] - v_in[0, 1])
+        v_out[num, 0] = x0 + interp * (x1 - x0)
+        v_out[num, 1] = y0 + interp * (y1 - y0)
         id_out[num, 0] = vertex_index_a
         id_out[num, 1] = id_in[0, 1]
         id_out[num, 2] = 0  # e_vertex
@@ -385,31 +443,37 @@ def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
 
 
 @njit_no_refcount(cache=True)
-def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc, ps, out, scratch, ids):
+def _collide_edge_polygon(ex1_, ey1_, ex2_, ey2_, pv, pn, npv, lcx_, lcy_, px, py, pc, ps, out, scratch, ids):
     """``b2EPCollider::Collide`` for an edge without neighbour vertices (A, static at the origin) and the
-    polygon B (local vertices ``pv``/normals ``pn``, centroid (lcx, lcy), transform (px, py, angle cos pc,
-    sin ps)). Writes the manifold into ``out`` (see the slot layout) and returns its point count."""
-    radius = 2.0 * POLYGON_RADIUS
+    polygon B (local vertices ``pv``/normals ``pn``, centroid (lcx, lcy), transform: origin (px, py),
+    rotation cos pc, sin ps, all float32). Box2D's float32 arithmetic in its order; writes the manifold into
+    ``out`` (see the slot layout) and returns its point count."""
+    radius = _TWO_RADIUS32
     out[_C_NPTS] = 0.0
-    # polygon B in frame A (the world)
+    ex1, ey1, ex2, ey2 = F32(ex1_), F32(ey1_), F32(ex2_), F32(ey2_)
+    lcx, lcy = F32(lcx_), F32(lcy_)
+    # m_xf = b2MulT(identity, xfB) is xfB itself; polygon B in frame A (the world)
     for i in range(npv):
-        scratch[i, 0] = pc * pv[i, 0] - ps * pv[i, 1] + px
-        scratch[i, 1] = ps * pv[i, 0] + pc * pv[i, 1] + py
-        scratch[8 + i, 0] = pc * pn[i, 0] - ps * pn[i, 1]
-        scratch[8 + i, 1] = ps * pn[i, 0] + pc * pn[i, 1]
-    cbx = pc * lcx - ps * lcy + px
-    cby = ps * lcx + pc * lcy + py
+        vx, vy = F32(pv[i, 0]), F32(pv[i, 1])
+        qx, qy = F32(pn[i, 0]), F32(pn[i, 1])
+        scratch[i, 0] = (pc * vx - ps * vy) + px
+        scratch[i, 1] = (ps * vx + pc * vy) + py
+        scratch[8 + i, 0] = pc * qx - ps * qy
+        scratch[8 + i, 1] = ps * qx + pc * qy
+    cbx = (pc * lcx - ps * lcy) + px
+    cby = (ps * lcx + pc * lcy) + py
     dx = ex2 - ex1
     dy = ey2 - ey1
     ln = math.sqrt(dx * dx + dy * dy)
-    if ln < 1e-300:
-        return 0
-    e1x = dx / ln
-    e1y = dy / ln
+    if ln < _EPSILON32:  # b2Vec2::Normalize leaves a degenerate edge as it is
+        e1x, e1y = dx, dy
+    else:
+        inv = _ONE / ln
+        e1x, e1y = dx * inv, dy * inv
     n1x = e1y
     n1y = -e1x
     offset1 = n1x * (cbx - ex1) + n1y * (cby - ey1)
-    front = offset1 >= 0.0
+    front = offset1 >= _Z
     if front:
         nx, ny = n1x, n1y
         lowx, lowy = -n1x, -n1y
@@ -418,36 +482,37 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
         nx, ny = -n1x, -n1y
         lowx, lowy = n1x, n1y
         upx, upy = n1x, n1y
-    # edge separation
-    edge_sep = MAX_FLOAT
+    # ComputeEdgeSeparation
+    edge_sep = _MAX_FLOAT32
     for i in range(npv):
-        s = nx * (scratch[i, 0] - ex1) + ny * (scratch[i, 1] - ey1)
+        s = nx * (F32(scratch[i, 0]) - ex1) + ny * (F32(scratch[i, 1]) - ey1)
         if s < edge_sep:
             edge_sep = s
     if edge_sep > radius:
         return 0
-    # polygon separation
+    # ComputePolygonSeparation
     poly_type = 0  # 0 unknown, 2 edgeB
     poly_index = -1
-    poly_sep = -MAX_FLOAT
+    poly_sep = -_MAX_FLOAT32
     perpx = -ny
     perpy = nx
     for i in range(npv):
-        qx = -scratch[8 + i, 0]
-        qy = -scratch[8 + i, 1]
-        s1 = qx * (scratch[i, 0] - ex1) + qy * (scratch[i, 1] - ey1)
-        s2 = qx * (scratch[i, 0] - ex2) + qy * (scratch[i, 1] - ey2)
-        s = s1 if s1 < s2 else s2
+        qx = -F32(scratch[8 + i, 0])
+        qy = -F32(scratch[8 + i, 1])
+        vx, vy = F32(scratch[i, 0]), F32(scratch[i, 1])
+        s1 = qx * (vx - ex1) + qy * (vy - ey1)
+        s2 = qx * (vx - ex2) + qy * (vy - ey2)
+        s = min(s1, s2)
         if s > radius:
             poly_type = 2
             poly_index = i
             poly_sep = s
             break
-        if qx * perpx + qy * perpy >= 0.0:
-            if (qx - upx) * nx + (qy - upy) * ny < -ANGULAR_SLOP:
+        if qx * perpx + qy * perpy >= _Z:
+            if (qx - upx) * nx + (qy - upy) * ny < -_ANGULAR_SLOP32:
                 continue
         else:
-            if (qx - lowx) * nx + (qy - lowy) * ny < -ANGULAR_SLOP:
+            if (qx - lowx) * nx + (qy - lowy) * ny < -_ANGULAR_SLOP32:
                 continue
         if s > poly_sep:
             poly_type = 2
@@ -456,16 +521,16 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
     if poly_type != 0 and poly_sep > radius:
         return 0
     use_edge = True
-    if poly_type != 0 and poly_sep > 0.98 * edge_sep + 0.001:
+    if poly_type != 0 and poly_sep > _REL_TOL32 * edge_sep + _ABS_TOL32:
         use_edge = False
     ie = scratch[16:18]
     ie_id = ids[0:2]
     if use_edge:
         out[_C_TYPE] = 0.0
         best = 0
-        best_v = nx * scratch[8, 0] + ny * scratch[8, 1]
+        best_v = nx * F32(scratch[8, 0]) + ny * F32(scratch[8, 1])
         for i in range(1, npv):
-            val = nx * scratch[8 + i, 0] + ny * scratch[8 + i, 1]
+            val = nx * F32(scratch[8 + i, 0]) + ny * F32(scratch[8 + i, 1])
             if val < best_v:
                 best_v = val
                 best = i
@@ -507,9 +572,9 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
         ie_id[1, 3] = 1
         ri1 = poly_index
         ri2 = ri1 + 1 if ri1 + 1 < npv else 0
-        rv1x, rv1y = scratch[ri1, 0], scratch[ri1, 1]
-        rv2x, rv2y = scratch[ri2, 0], scratch[ri2, 1]
-        rnx, rny = scratch[8 + ri1, 0], scratch[8 + ri1, 1]
+        rv1x, rv1y = F32(scratch[ri1, 0]), F32(scratch[ri1, 1])
+        rv2x, rv2y = F32(scratch[ri2, 0]), F32(scratch[ri2, 1])
+        rnx, rny = F32(scratch[8 + ri1, 0]), F32(scratch[8 + ri1, 1])
     sn1x = rny
     sn1y = -rnx
     sn2x = -sn1x
@@ -536,18 +601,19 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
         out[_C_LP + 1] = pv[ri1, 1]
     count = 0
     for i in range(2):
-        sep = rnx * (cp2[i, 0] - rv1x) + rny * (cp2[i, 1] - rv1y)
+        cx, cy = F32(cp2[i, 0]), F32(cp2[i, 1])
+        sep = rnx * (cx - rv1x) + rny * (cy - rv1y)
         if sep <= radius:
             slot = _C_P0 + 2 * count
             if use_edge:  # b2MulT(xf, v): the point in B's frame
-                wx = cp2[i, 0] - px
-                wy = cp2[i, 1] - py
+                wx = cx - px
+                wy = cy - py
                 out[slot] = pc * wx + ps * wy
                 out[slot + 1] = -ps * wx + pc * wy
                 out[_C_ID0 + count] = _key(cp2_id[i, 0], cp2_id[i, 1], cp2_id[i, 2], cp2_id[i, 3])
             else:
-                out[slot] = cp2[i, 0]
-                out[slot + 1] = cp2[i, 1]
+                out[slot] = cx
+                out[slot + 1] = cy
                 out[_C_ID0 + count] = _key(cp2_id[i, 1], cp2_id[i, 0], cp2_id[i, 3], cp2_id[i, 2])
             count += 1
     out[_C_NPTS] = count
@@ -556,24 +622,27 @@ def _collide_edge_polygon(ex1, ey1, ex2, ey2, pv, pn, npv, lcx, lcy, px, py, pc,
 
 @njit_no_refcount(cache=True)
 def _find_max_separation(v1s, n1s, c1, x1, y1, c1s, s1s, v2s, c2, x2, y2, c2s, s2s):
-    """``b2FindMaxSeparation`` (2.3.1): returns (edge index, separation) of poly1 against poly2."""
-    # xf = MulT(xf2, xf1)
-    qc = c2s * c1s + s2s * s1s
+    """``b2FindMaxSeparation`` (2.3.1) in float32: returns (edge index, separation) of poly1 against poly2
+    (transforms float32, shapes float32 values in float64 rows)."""
+    # xf = b2MulT(xf2, xf1)
     qs = c2s * s1s - s2s * c1s
+    qc = c2s * c1s + s2s * s1s
     dx = x1 - x2
     dy = y1 - y2
     tx = c2s * dx + s2s * dy
     ty = -s2s * dx + c2s * dy
     best = 0
-    max_sep = -MAX_FLOAT
+    max_sep = -_MAX_FLOAT32
     for i in range(c1):
-        nx = qc * n1s[i, 0] - qs * n1s[i, 1]
-        ny = qs * n1s[i, 0] + qc * n1s[i, 1]
-        vx = qc * v1s[i, 0] - qs * v1s[i, 1] + tx
-        vy = qs * v1s[i, 0] + qc * v1s[i, 1] + ty
-        si = MAX_FLOAT
+        n1x, n1y = F32(n1s[i, 0]), F32(n1s[i, 1])
+        v1x, v1y = F32(v1s[i, 0]), F32(v1s[i, 1])
+        nx = qc * n1x - qs * n1y
+        ny = qs * n1x + qc * n1y
+        vx = (qc * v1x - qs * v1y) + tx
+        vy = (qs * v1x + qc * v1y) + ty
+        si = _MAX_FLOAT32
         for j in range(c2):
-            sij = nx * (v2s[j, 0] - vx) + ny * (v2s[j, 1] - vy)
+            sij = nx * (F32(v2s[j, 0]) - vx) + ny * (F32(v2s[j, 1]) - vy)
             if sij < si:
                 si = sij
         if si > max_sep:
@@ -584,40 +653,42 @@ def _find_max_separation(v1s, n1s, c1, x1, y1, c1s, s1s, v2s, c2, x2, y2, c2s, s
 
 @njit_no_refcount(cache=True)
 def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids):
-    """``b2CollidePolygons`` (2.3) with A a static obstacle (world vertices) and B the walker body."""
-    total_radius = 2.0 * POLYGON_RADIUS
+    """``b2CollidePolygons`` (2.3) in float32 with A a static obstacle (its body at the origin) and B the
+    walker body (transform float32)."""
+    total_radius = _TWO_RADIUS32
     out[_C_NPTS] = 0.0
-    edge_a, sep_a = _find_max_separation(av, an, na, 0.0, 0.0, 1.0, 0.0, bv, nb, px, py, pc, ps)
+    edge_a, sep_a = _find_max_separation(av, an, na, _Z, _Z, _ONE, _Z, bv, nb, px, py, pc, ps)
     if sep_a > total_radius:
         return 0
-    edge_b, sep_b = _find_max_separation(bv, bn, nb, px, py, pc, ps, av, na, 0.0, 0.0, 1.0, 0.0)
+    edge_b, sep_b = _find_max_separation(bv, bn, nb, px, py, pc, ps, av, na, _Z, _Z, _ONE, _Z)
     if sep_b > total_radius:
         return 0
-    if sep_b > sep_a + 0.1 * LINEAR_SLOP:
+    if sep_b > sep_a + _K_TOL32:
         flip = True
         v1s, n1s, c1 = bv, bn, nb
         x1, y1, c1c, s1c = px, py, pc, ps
         v2s, n2s, c2 = av, an, na
-        x2, y2, c2c, s2c = 0.0, 0.0, 1.0, 0.0
+        x2, y2, c2c, s2c = _Z, _Z, _ONE, _Z
         edge1 = edge_b
         out[_C_TYPE] = 1.0
     else:
         flip = False
         v1s, n1s, c1 = av, an, na
-        x1, y1, c1c, s1c = 0.0, 0.0, 1.0, 0.0
+        x1, y1, c1c, s1c = _Z, _Z, _ONE, _Z
         v2s, n2s, c2 = bv, bn, nb
         x2, y2, c2c, s2c = px, py, pc, ps
         edge1 = edge_a
         out[_C_TYPE] = 0.0
-    # b2FindIncidentEdge
-    wnx = c1c * n1s[edge1, 0] - s1c * n1s[edge1, 1]
-    wny = s1c * n1s[edge1, 0] + c1c * n1s[edge1, 1]
+    # b2FindIncidentEdge: the reference normal in poly2's frame, b2MulT(xf2.q, b2Mul(xf1.q, n))
+    r1x, r1y = F32(n1s[edge1, 0]), F32(n1s[edge1, 1])
+    wnx = c1c * r1x - s1c * r1y
+    wny = s1c * r1x + c1c * r1y
     lnx = c2c * wnx + s2c * wny
     lny = -s2c * wnx + c2c * wny
     index = 0
-    min_dot = MAX_FLOAT
+    min_dot = _MAX_FLOAT32
     for i in range(c2):
-        d = lnx * n2s[i, 0] + lny * n2s[i, 1]
+        d = lnx * F32(n2s[i, 0]) + lny * F32(n2s[i, 1])
         if d < min_dot:
             min_dot = d
             index = i
@@ -625,10 +696,12 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     i2 = i1 + 1 if i1 + 1 < c2 else 0
     ie = scratch[16:18]
     ie_id = ids[0:2]
-    ie[0, 0] = c2c * v2s[i1, 0] - s2c * v2s[i1, 1] + x2
-    ie[0, 1] = s2c * v2s[i1, 0] + c2c * v2s[i1, 1] + y2
-    ie[1, 0] = c2c * v2s[i2, 0] - s2c * v2s[i2, 1] + x2
-    ie[1, 1] = s2c * v2s[i2, 0] + c2c * v2s[i2, 1] + y2
+    u1x, u1y = F32(v2s[i1, 0]), F32(v2s[i1, 1])
+    u2x, u2y = F32(v2s[i2, 0]), F32(v2s[i2, 1])
+    ie[0, 0] = (c2c * u1x - s2c * u1y) + x2
+    ie[0, 1] = (s2c * u1x + c2c * u1y) + y2
+    ie[1, 0] = (c2c * u2x - s2c * u2y) + x2
+    ie[1, 1] = (s2c * u2x + c2c * u2y) + y2
     ie_id[0, 0] = edge1
     ie_id[0, 1] = i1
     ie_id[0, 2] = 1
@@ -639,28 +712,30 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     ie_id[1, 3] = 0
     iv1 = edge1
     iv2 = edge1 + 1 if edge1 + 1 < c1 else 0
-    v11x, v11y = v1s[iv1, 0], v1s[iv1, 1]
-    v12x, v12y = v1s[iv2, 0], v1s[iv2, 1]
+    v11x, v11y = F32(v1s[iv1, 0]), F32(v1s[iv1, 1])
+    v12x, v12y = F32(v1s[iv2, 0]), F32(v1s[iv2, 1])
     ltx = v12x - v11x
     lty = v12y - v11y
     ln = math.sqrt(ltx * ltx + lty * lty)
-    ltx /= ln
-    lty /= ln
-    local_nx = lty
+    if ln >= _EPSILON32:  # b2Vec2::Normalize: times the inverse length
+        inv = _ONE / ln
+        ltx = ltx * inv
+        lty = lty * inv
+    local_nx = lty  # b2Cross(v, 1) = (v.y, -v.x)
     local_ny = -ltx
-    plane_x = 0.5 * (v11x + v12x)
-    plane_y = 0.5 * (v11y + v12y)
+    plane_x = _HALF * (v11x + v12x)
+    plane_y = _HALF * (v11y + v12y)
     tx = c1c * ltx - s1c * lty
     ty = s1c * ltx + c1c * lty
     nx = ty
     ny = -tx
-    w11x = c1c * v11x - s1c * v11y + x1
-    w11y = s1c * v11x + c1c * v11y + y1
-    w12x = c1c * v12x - s1c * v12y + x1
-    w12y = s1c * v12x + c1c * v12y + y1
+    w11x = (c1c * v11x - s1c * v11y) + x1
+    w11y = (s1c * v11x + c1c * v11y) + y1
+    w12x = (c1c * v12x - s1c * v12y) + x1
+    w12y = (s1c * v12x + c1c * v12y) + y1
     front_offset = nx * w11x + ny * w11y
     side1 = -(tx * w11x + ty * w11y) + total_radius
-    side2 = tx * w12x + ty * w12y + total_radius
+    side2 = (tx * w12x + ty * w12y) + total_radius
     cp1 = scratch[18:20]
     cp1_id = ids[2:4]
     cp2 = scratch[20:22]
@@ -675,11 +750,12 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     out[_C_LP + 1] = plane_y
     count = 0
     for i in range(2):
-        sep = nx * cp2[i, 0] + ny * cp2[i, 1] - front_offset
+        cx, cy = F32(cp2[i, 0]), F32(cp2[i, 1])
+        sep = (nx * cx + ny * cy) - front_offset
         if sep <= total_radius:
             slot = _C_P0 + 2 * count
-            wx = cp2[i, 0] - x2
-            wy = cp2[i, 1] - y2
+            wx = cx - x2
+            wy = cy - y2
             out[slot] = c2c * wx + s2c * wy
             out[slot + 1] = -s2c * wx + c2c * wy
             if flip:
@@ -693,21 +769,41 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
 
 @njit_no_refcount(cache=True)
 def _body_transform(c, a, k):
-    """Origin and rotation of body k from its centre of mass c[k] and angle a[k] (b2Body's xf)."""
-    co = math.cos(a[k])
-    si = math.sin(a[k])
-    lx = BODY_LOCAL_CENTER_NB[k, 0]
-    ly = BODY_LOCAL_CENTER_NB[k, 1]
-    return c[k, 0] - (co * lx - si * ly), c[k, 1] - (si * lx + co * ly), co, si
+    """Body k's transform (``b2Body::SynchronizeTransform``, float32): origin and rotation (cos, sin) from
+    its centre of mass c[k] and angle a[k]; sin/cos are libm's ``sinf``/``cosf`` as Box2D's ``b2Rot``."""
+    ak = F32(a[k])
+    si = math.sin(ak)
+    co = math.cos(ak)
+    lx = F32(BODY_LOCAL_CENTER_NB[k, 0])
+    ly = F32(BODY_LOCAL_CENTER_NB[k, 1])
+    return F32(c[k, 0]) - (co * lx - si * ly), F32(c[k, 1]) - (si * lx + co * ly), co, si
 
 
 BODY_LOCAL_CENTER_NB = BODY_LOCAL_CENTER  # global array, frozen into the compiled code
 
 
 @njit_no_refcount(cache=True)
+def _collide_pair(k, j, px, py, pc, ps, fkind, fnv, fverts, fnormals, out, scratch, ids):
+    """The manifold of body k (transform (px, py, pc, ps), float32) against course fixture j into ``out``
+    (``b2EdgeAndPolygonContact`` / ``b2PolygonContact::Evaluate``); returns its point count."""
+    if fkind[j] == 0:
+        npts = _collide_edge_polygon(fverts[j, 0, 0], fverts[j, 0, 1], fverts[j, 1, 0], fverts[j, 1, 1],
+                                     BODY_VERTS_NB[k], BODY_NORMALS_NB[k], BODY_NV_NB[k],
+                                     BODY_CENTROID_NB[k, 0], BODY_CENTROID_NB[k, 1], px, py, pc, ps, out,
+                                     scratch, ids)
+    else:
+        npts = _collide_polygons(fverts[j], fnormals[j], fnv[j], BODY_VERTS_NB[k], BODY_NORMALS_NB[k],
+                                 BODY_NV_NB[k], px, py, pc, ps, out, scratch, ids)
+    out[_C_BODY] = k
+    out[_C_FIX] = j
+    return npts
+
+
+@njit_no_refcount(cache=True)
 def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, n, scratch,
                   ids, out):
-    """Touching manifolds of body k against the course, appended to ``contacts`` from row n; new count."""
+    """Touching manifolds of body k against every course fixture near it (found from their x range, for
+    ``probe_geometry``), appended to ``contacts`` from row n; returns the new count."""
     nfix = fkind.shape[0]
     px, py, pc, ps = _body_transform(c, a, k)
     nv = BODY_NV_NB[k]
@@ -722,12 +818,11 @@ def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_
         xmax = max(xmax, wx)
         ymin = min(ymin, wy)
         ymax = max(ymax, wy)
-    margin = 2.0 * POLYGON_RADIUS
+    margin = 2.0 * POLYGON_RADIUS + 0.01
     xmin -= margin
     xmax += margin
     ymin -= margin
     ymax += margin
-    # candidates, walked from the right (newest contacts first, as Box2D's contact lists)
     j0 = _first_candidate(cell_first, max_width, xmin)
     j1 = j0
     while j1 < nfix and faabb[j1, 0] <= xmax:
@@ -735,19 +830,10 @@ def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_
     for j in range(j1 - 1, j0 - 1, -1):
         if faabb[j, 2] < xmin or faabb[j, 1] > ymax or faabb[j, 3] < ymin:
             continue
-        if fkind[j] == 0:
-            npts = _collide_edge_polygon(fverts[j, 0, 0], fverts[j, 0, 1], fverts[j, 1, 0], fverts[j, 1, 1],
-                                         BODY_VERTS_NB[k], BODY_NORMALS_NB[k], nv,
-                                         BODY_LOCAL_CENTER_NB[k, 0], BODY_LOCAL_CENTER_NB[k, 1],
-                                         px, py, pc, ps, out, scratch, ids)
-        else:
-            npts = _collide_polygons(fverts[j], fnormals[j], fnv[j], BODY_VERTS_NB[k], BODY_NORMALS_NB[k], nv,
-                                     px, py, pc, ps, out, scratch, ids)
+        npts = _collide_pair(k, j, px, py, pc, ps, fkind, fnv, fverts, fnormals, out, scratch, ids)
         if npts > 0 and n < contacts.shape[0]:
             for q in range(CONTACT_WIDTH):
                 contacts[n, q] = out[q]
-            contacts[n, _C_BODY] = k
-            contacts[n, _C_FIX] = j
             n += 1
     return n
 
@@ -755,7 +841,8 @@ def _collide_body(k, c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_
 @njit_no_refcount(cache=True)
 def _collide_walker(c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, contacts, scratch, ids,
                     out):
-    """All touching (body, fixture) manifolds for one walker, in the island order. Returns the count."""
+    """All touching (body, fixture) manifolds of one walker at a pose (``probe_geometry``); returns the
+    count."""
     n = 0
     for bi in range(NUM_BODIES):
         n = _collide_body(ISLAND_BODY_ORDER_NB[bi], c, a, fkind, fnv, fverts, fnormals, faabb, cell_first,
@@ -763,62 +850,35 @@ def _collide_walker(c, a, fkind, fnv, fverts, fnormals, faabb, cell_first, max_w
     return n
 
 
+@njit(cache=True, inline="always")
+def _contact_event(b, flags, k, begin):
+    """The reference's contact listener on one event of body k: a contact beginning on the hull ends the
+    game; a lower leg's ground contact flag follows its latest event (``BeginContact``/``EndContact``)."""
+    if begin and k == 0:
+        flags[b, 2] = 1.0
+    if k == 2:
+        flags[b, 0] = 1.0 if begin else 0.0
+    elif k == 4:
+        flags[b, 1] = 1.0 if begin else 0.0
+
+
+@njit(cache=True, inline="always")
+def _row_index(rows, n, k, j):
+    for i in range(n):
+        if rows[i, _C_BODY] == k and rows[i, _C_FIX] == j:
+            return i
+    return -1
+
+
 ISLAND_BODY_ORDER_NB = ISLAND_BODY_ORDER
 ISLAND_JOINT_ORDER_NB = ISLAND_JOINT_ORDER
 BODY_NV_NB = BODY_NV
+BODY_CENTROID_NB = BODY_CENTROID
 BODY_VERTS_NB = BODY_VERTS
 BODY_NORMALS_NB = BODY_NORMALS
 BODY_INV_MASS_NB = BODY_INV_MASS
 BODY_INV_I_NB = BODY_INV_I
 BODY_FRICTION_NB = BODY_FRICTION
-
-
-@njit_no_refcount(cache=True)
-def _contact_events(b, flags, old, n_old, new, n_new, only_body):
-    """BeginContact/EndContact of the reference's listener: ``old`` rows touched before, ``new`` rows touch
-    now. Events are replayed newest contact first (the lowest fixture index last), so when one lower leg
-    begins and ends contacts in the same step its flag is the last event's, as in the reference."""
-    for leg in range(2):
-        body = 2 + 2 * leg
-        if only_body >= 0 and body != only_body:
-            continue
-        best = 1 << 60
-        state = 0.0
-        for ci in range(n_new):
-            if new[ci, _C_BODY] == body:
-                fix = int(new[ci, _C_FIX])
-                found = False
-                for oi in range(n_old):
-                    if old[oi, _C_BODY] == body and old[oi, _C_FIX] == fix:
-                        found = True
-                        break
-                if not found and fix < best:
-                    best = fix
-                    state = 1.0
-        for oi in range(n_old):
-            if old[oi, _C_BODY] == body:
-                fix = int(old[oi, _C_FIX])
-                found = False
-                for ci in range(n_new):
-                    if new[ci, _C_BODY] == body and new[ci, _C_FIX] == fix:
-                        found = True
-                        break
-                if not found and fix < best:
-                    best = fix
-                    state = 0.0
-        if best != (1 << 60):
-            flags[b, leg] = state
-    if only_body <= 0:
-        for ci in range(n_new):
-            if new[ci, _C_BODY] == 0:
-                fix = new[ci, _C_FIX]
-                found = False
-                for oi in range(n_old):
-                    if old[oi, _C_BODY] == 0 and old[oi, _C_FIX] == fix:
-                        found = True
-                        break
-                if not found:
-                    flags[b, 2] = 1.0
 
 
 @njit_no_refcount(cache=True)
@@ -850,398 +910,592 @@ TOI_POSITION_ITERATIONS = 20
 POLICY_SIZE = 24 * 40 + 40 + 40 * 40 + 40 + 40 * 4 + 4  # the 24-40-40-4 MLP's parameters
 MAX_SUB_STEPS = 8
 EPSILON = 1.1920929e-07
+# b2TimeOfImpact's constants as Box2D computes them in float32
+_TOTAL_RADIUS32 = np.float32(POLYGON_RADIUS) + np.float32(POLYGON_RADIUS)
+_TOI_TARGET32 = max(np.float32(LINEAR_SLOP), _TOTAL_RADIUS32 - np.float32(3.0) * np.float32(LINEAR_SLOP))
+_TOI_TOLERANCE32 = np.float32(0.25) * np.float32(LINEAR_SLOP)
+_TWO_PI32 = np.float32(2.0) * _B2_PI
+_TOI_DONE32 = np.float32(1.0) - np.float32(10.0) * np.float32(EPSILON)  # SolveTOI stops above 1 - 10 eps
+# simplex vertex rows (float32): wA, wB, w = wB - wA, barycentric a
+_SV_WAX, _SV_WAY, _SV_WBX, _SV_WBY, _SV_WX, _SV_WY, _SV_A = 0, 1, 2, 3, 4, 5, 6
+# b2TOIOutput states
+TOI_FAILED, TOI_OVERLAPPED, TOI_TOUCHING, TOI_SEPARATED = 1, 2, 3, 4
 
 
-@njit_no_refcount(cache=True)
-def _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, beta):
-    """``b2Sweep::GetTransform``: body k's origin and rotation at fraction beta of its sweep."""
-    cx = (1.0 - beta) * c0x + beta * c1x
-    cy = (1.0 - beta) * c0y + beta * c1y
-    ang = (1.0 - beta) * a0 + beta * a1
-    co = math.cos(ang)
+@njit(cache=True, inline="always")
+def _sweep_xf(k, c0x, c0y, a0, cx, cy, a, beta):
+    """``b2Sweep::GetTransform`` of body k's sweep at beta, float32: (px, py, cos, sin)."""
+    one_b = _ONE - beta
+    px = one_b * c0x + beta * cx
+    py = one_b * c0y + beta * cy
+    ang = one_b * a0 + beta * a
     si = math.sin(ang)
-    lx = BODY_LOCAL_CENTER_NB[k, 0]
-    ly = BODY_LOCAL_CENTER_NB[k, 1]
-    return cx - (co * lx - si * ly), cy - (si * lx + co * ly), co, si
+    co = math.cos(ang)
+    lx = LOCAL_CENTER32[k, 0]
+    ly = LOCAL_CENTER32[k, 1]
+    return px - (co * lx - si * ly), py - (si * lx + co * ly), co, si
 
 
-@njit_no_refcount(cache=True)
-def _support(verts, n, dx, dy):
+@njit(cache=True, inline="always")
+def _support32(verts, n, dx, dy):
+    """``b2DistanceProxy::GetSupport``: the first vertex with the largest dot product."""
     best = 0
-    best_v = verts[0, 0] * dx + verts[0, 1] * dy
+    best_v = F32(verts[0, 0]) * dx + F32(verts[0, 1]) * dy
     for i in range(1, n):
-        v = verts[i, 0] * dx + verts[i, 1] * dy
+        v = F32(verts[i, 0]) * dx + F32(verts[i, 1]) * dy
         if v > best_v:
             best = i
             best_v = v
     return best
 
 
+@njit(cache=True, inline="always")
+def _simplex_vertex(sv, si_, i, ia, ib, av, bv, px, py, co, sn):
+    """Simplex vertex i from proxy A's vertex ia (static: identity transform) and B's vertex ib."""
+    si_[i, 0] = ia
+    si_[i, 1] = ib
+    wax = F32(av[ia, 0])
+    way = F32(av[ia, 1])
+    lbx = F32(bv[ib, 0])
+    lby = F32(bv[ib, 1])
+    wbx = (co * lbx - sn * lby) + px
+    wby = (sn * lbx + co * lby) + py
+    sv[i, _SV_WAX] = wax
+    sv[i, _SV_WAY] = way
+    sv[i, _SV_WBX] = wbx
+    sv[i, _SV_WBY] = wby
+    sv[i, _SV_WX] = wbx - wax
+    sv[i, _SV_WY] = wby - way
+
+
+@njit(cache=True, inline="always")
+def _simplex_copy(sv, si_, dst, src):
+    for q in range(7):
+        sv[dst, q] = sv[src, q]
+    si_[dst, 0] = si_[src, 0]
+    si_[dst, 1] = si_[src, 1]
+
+
+@njit(cache=True, inline="always")
+def _simplex_metric(sv, count):
+    """``b2Simplex::GetMetric``."""
+    if count == 2:
+        dx = sv[0, _SV_WX] - sv[1, _SV_WX]
+        dy = sv[0, _SV_WY] - sv[1, _SV_WY]
+        return math.sqrt(dx * dx + dy * dy)
+    if count == 3:
+        ax = sv[1, _SV_WX] - sv[0, _SV_WX]
+        ay = sv[1, _SV_WY] - sv[0, _SV_WY]
+        bx = sv[2, _SV_WX] - sv[0, _SV_WX]
+        by = sv[2, _SV_WY] - sv[0, _SV_WY]
+        return ax * by - ay * bx
+    return _Z
+
+
 @njit_no_refcount(cache=True)
-def _closest_features(k, px, py, co, si, j, fnv, fverts, wv):
-    """Distance between the core shapes of static fixture j (A) and body k (B) at the given transform, and
-    the witness simplex as ``b2Distance`` leaves it in its cache: (distance, count, iA0, iA1, iB0, iB1).
-    Found by enumerating vertex-edge pairs (exact for these small convex shapes); on ties a face of A wins.
-    Returns a distance <= 0 when the shapes overlap. A pair whose squared distance exceeds the best one's
-    by a relative 1e-9 cannot win (``hypot`` and the squares agree to a few ulps), so its ``hypot`` (a libm
-    call) is skipped: the same pairs win as without the shortcut, 1.4x faster."""
-    nb = BODY_NV_NB[k]
-    na = fnv[j]
-    for i in range(nb):
-        wv[i, 0] = co * BODY_VERTS_NB[k, i, 0] - si * BODY_VERTS_NB[k, i, 1] + px
-        wv[i, 1] = si * BODY_VERTS_NB[k, i, 0] + co * BODY_VERTS_NB[k, i, 1] + py
-    best = MAX_FLOAT
-    guard = math.inf  # best ** 2 * (1 + 1e-9): a pair above it cannot beat best - 1e-12
-    count, ia0, ia1, ib0, ib1 = 1, 0, 0, 0, 0
-    n_edges_a = na if na > 2 else 1
-    # vertices of B against edges of A (face A when the foot of the perpendicular is inside)
-    for m in range(n_edges_a):
-        m2 = m + 1 if m + 1 < na else 0
-        ax, ay = fverts[j, m, 0], fverts[j, m, 1]
-        ex, ey = fverts[j, m2, 0] - ax, fverts[j, m2, 1] - ay
-        ee = ex * ex + ey * ey
-        for i in range(nb):
-            t = ((wv[i, 0] - ax) * ex + (wv[i, 1] - ay) * ey) / ee
-            if t <= 0.0:
-                dx, dy = wv[i, 0] - ax, wv[i, 1] - ay
-                c, a0_, a1_ = 1, m, m
-            elif t >= 1.0:
-                dx, dy = wv[i, 0] - ax - ex, wv[i, 1] - ay - ey
-                c, a0_, a1_ = 1, m2, m2
+def _distance(av, na, bv, nb, px, py, co, sn, cache_i, cache_m, sv, si_):
+    """``b2Distance`` (GJK, 2.3) between static proxy A (vertices ``av``) and body proxy B (local vertices
+    ``bv``, transform (px, py, co, sn)), without radii, in float32, warm-started from and writing back the
+    simplex cache (``cache_i``: count, indexA[3], indexB[3]; ``cache_m``: the metric). Returns the
+    distance."""
+    count = cache_i[0]
+    for i in range(count):
+        _simplex_vertex(sv, si_, i, cache_i[1 + i], cache_i[4 + i], av, bv, px, py, co, sn)
+        sv[i, _SV_A] = _Z
+    if count > 1:
+        metric1 = cache_m[0]
+        metric2 = _simplex_metric(sv, count)
+        if metric2 < _HALF * metric1 or F32(2.0) * metric1 < metric2 or metric2 < _EPSILON32:
+            count = 0
+    if count == 0:
+        _simplex_vertex(sv, si_, 0, 0, 0, av, bv, px, py, co, sn)
+        sv[0, _SV_A] = _ONE
+        count = 1
+    save_a = cache_i[7:10]  # the last simplex's indices, to detect a repeated support point
+    save_b = cache_i[10:13]
+    it = 0
+    while it < 20:
+        save_count = count
+        for i in range(save_count):
+            save_a[i] = si_[i, 0]
+            save_b[i] = si_[i, 1]
+        if count == 2:  # b2Simplex::Solve2
+            w1x, w1y = sv[0, _SV_WX], sv[0, _SV_WY]
+            w2x, w2y = sv[1, _SV_WX], sv[1, _SV_WY]
+            ex, ey = w2x - w1x, w2y - w1y
+            d12_2 = -(w1x * ex + w1y * ey)
+            if d12_2 <= _Z:
+                sv[0, _SV_A] = _ONE
+                count = 1
             else:
-                dx, dy = wv[i, 0] - ax - t * ex, wv[i, 1] - ay - t * ey
-                c, a0_, a1_ = 2, m, m2
-            if dx * dx + dy * dy > guard:
-                continue
-            d = math.hypot(dx, dy)
-            if d < best - 1e-12:
-                best = d
-                guard = best * best * (1.0 + 1e-9)
-                count, ia0, ia1, ib0, ib1 = c, a0_, a1_, i, i
-    # vertices of A against edges of B (face B)
-    for i in range(nb):
-        i2 = i + 1 if i + 1 < nb else 0
-        bx, by = wv[i, 0], wv[i, 1]
-        ex, ey = wv[i2, 0] - bx, wv[i2, 1] - by
-        ee = ex * ex + ey * ey
-        for m in range(na):
-            t = ((fverts[j, m, 0] - bx) * ex + (fverts[j, m, 1] - by) * ey) / ee
-            if t <= 0.0 or t >= 1.0:
-                continue  # vertex-vertex pairs were counted above
-            dx, dy = fverts[j, m, 0] - bx - t * ex, fverts[j, m, 1] - by - t * ey
-            if dx * dx + dy * dy > guard:
-                continue
-            d = math.hypot(dx, dy)
-            if d < best - 1e-12:
-                best = d
-                guard = best * best * (1.0 + 1e-9)
-                count, ia0, ia1, ib0, ib1 = 2, m, m, i, i2
-    # overlap test (separating axes): the distance is 0 when no axis separates
-    sep = -MAX_FLOAT
-    for i in range(nb):
-        nx = co * BODY_NORMALS_NB[k, i, 0] - si * BODY_NORMALS_NB[k, i, 1]
-        ny = si * BODY_NORMALS_NB[k, i, 0] + co * BODY_NORMALS_NB[k, i, 1]
-        smin = MAX_FLOAT
-        for m in range(na):
-            smin = min(smin, nx * (fverts[j, m, 0] - wv[i, 0]) + ny * (fverts[j, m, 1] - wv[i, 1]))
-        sep = max(sep, smin)
-    if na > 2:
-        for m in range(na):
-            m2 = m + 1 if m + 1 < na else 0
-            ex, ey = fverts[j, m2, 0] - fverts[j, m, 0], fverts[j, m2, 1] - fverts[j, m, 1]
-            ln = math.hypot(ex, ey)
-            nx, ny = ey / ln, -ex / ln
-            smin = MAX_FLOAT
-            for i in range(nb):
-                smin = min(smin, nx * (wv[i, 0] - fverts[j, m, 0]) + ny * (wv[i, 1] - fverts[j, m, 1]))
-            sep = max(sep, smin)
+                d12_1 = w2x * ex + w2y * ey
+                if d12_1 <= _Z:
+                    sv[1, _SV_A] = _ONE
+                    count = 1
+                    _simplex_copy(sv, si_, 0, 1)
+                else:
+                    inv = _ONE / (d12_1 + d12_2)
+                    sv[0, _SV_A] = d12_1 * inv
+                    sv[1, _SV_A] = d12_2 * inv
+                    count = 2
+        elif count == 3:  # b2Simplex::Solve3
+            w1x, w1y = sv[0, _SV_WX], sv[0, _SV_WY]
+            w2x, w2y = sv[1, _SV_WX], sv[1, _SV_WY]
+            w3x, w3y = sv[2, _SV_WX], sv[2, _SV_WY]
+            e12x, e12y = w2x - w1x, w2y - w1y
+            d12_1 = w2x * e12x + w2y * e12y
+            d12_2 = -(w1x * e12x + w1y * e12y)
+            e13x, e13y = w3x - w1x, w3y - w1y
+            d13_1 = w3x * e13x + w3y * e13y
+            d13_2 = -(w1x * e13x + w1y * e13y)
+            e23x, e23y = w3x - w2x, w3y - w2y
+            d23_1 = w3x * e23x + w3y * e23y
+            d23_2 = -(w2x * e23x + w2y * e23y)
+            n123 = e12x * e13y - e12y * e13x
+            d123_1 = n123 * (w2x * w3y - w2y * w3x)
+            d123_2 = n123 * (w3x * w1y - w3y * w1x)
+            d123_3 = n123 * (w1x * w2y - w1y * w2x)
+            if d12_2 <= _Z and d13_2 <= _Z:
+                sv[0, _SV_A] = _ONE
+                count = 1
+            elif d12_1 > _Z and d12_2 > _Z and d123_3 <= _Z:
+                inv = _ONE / (d12_1 + d12_2)
+                sv[0, _SV_A] = d12_1 * inv
+                sv[1, _SV_A] = d12_2 * inv
+                count = 2
+            elif d13_1 > _Z and d13_2 > _Z and d123_2 <= _Z:
+                inv = _ONE / (d13_1 + d13_2)
+                sv[0, _SV_A] = d13_1 * inv
+                sv[2, _SV_A] = d13_2 * inv
+                count = 2
+                _simplex_copy(sv, si_, 1, 2)
+            elif d12_1 <= _Z and d23_2 <= _Z:
+                sv[1, _SV_A] = _ONE
+                count = 1
+                _simplex_copy(sv, si_, 0, 1)
+            elif d13_1 <= _Z and d23_1 <= _Z:
+                sv[2, _SV_A] = _ONE
+                count = 1
+                _simplex_copy(sv, si_, 0, 2)
+            elif d23_1 > _Z and d23_2 > _Z and d123_1 <= _Z:
+                inv = _ONE / (d23_1 + d23_2)
+                sv[1, _SV_A] = d23_1 * inv
+                sv[2, _SV_A] = d23_2 * inv
+                count = 2
+                _simplex_copy(sv, si_, 0, 2)
+            else:
+                inv = _ONE / (d123_1 + d123_2 + d123_3)
+                sv[0, _SV_A] = d123_1 * inv
+                sv[1, _SV_A] = d123_2 * inv
+                sv[2, _SV_A] = d123_3 * inv
+                count = 3
+        if count == 3:
+            break
+        # b2Simplex::GetSearchDirection
+        if count == 1:
+            dx, dy = -sv[0, _SV_WX], -sv[0, _SV_WY]
+        else:
+            ex = sv[1, _SV_WX] - sv[0, _SV_WX]
+            ey = sv[1, _SV_WY] - sv[0, _SV_WY]
+            sgn = ex * -sv[0, _SV_WY] - ey * -sv[0, _SV_WX]
+            if sgn > _Z:
+                dx, dy = -ey, ex  # b2Cross(1, e12)
+            else:
+                dx, dy = ey, -ex  # b2Cross(e12, 1)
+        if dx * dx + dy * dy < _EPSILON32 * _EPSILON32:
+            break
+        ia = _support32(av, na, -dx, -dy)  # b2MulT(identity, -d)
+        ib = _support32(bv, nb, co * dx + sn * dy, -sn * dx + co * dy)  # b2MulT(xfB.q, d)
+        it += 1
+        duplicate = False
+        for i in range(save_count):
+            if ia == save_a[i] and ib == save_b[i]:
+                duplicate = True
+                break
+        if duplicate:
+            break
+        _simplex_vertex(sv, si_, count, ia, ib, av, bv, px, py, co, sn)
+        count += 1
+    # b2Simplex::GetWitnessPoints, the distance, WriteCache
+    if count == 1:
+        pax, pay = sv[0, _SV_WAX], sv[0, _SV_WAY]
+        pbx, pby = sv[0, _SV_WBX], sv[0, _SV_WBY]
+    elif count == 2:
+        a1 = sv[0, _SV_A]
+        a2 = sv[1, _SV_A]
+        pax = a1 * sv[0, _SV_WAX] + a2 * sv[1, _SV_WAX]
+        pay = a1 * sv[0, _SV_WAY] + a2 * sv[1, _SV_WAY]
+        pbx = a1 * sv[0, _SV_WBX] + a2 * sv[1, _SV_WBX]
+        pby = a1 * sv[0, _SV_WBY] + a2 * sv[1, _SV_WBY]
     else:
-        ex, ey = fverts[j, 1, 0] - fverts[j, 0, 0], fverts[j, 1, 1] - fverts[j, 0, 1]
-        ln = math.hypot(ex, ey)
-        nx, ny = ey / ln, -ex / ln
-        lo = MAX_FLOAT
-        hi = -MAX_FLOAT
-        for i in range(nb):
-            v = nx * (wv[i, 0] - fverts[j, 0, 0]) + ny * (wv[i, 1] - fverts[j, 0, 1])
-            lo = min(lo, v)
-            hi = max(hi, v)
-        sep = max(sep, lo, -hi)
-    if sep <= 0.0:
-        return 0.0, count, ia0, ia1, ib0, ib1
-    return best, count, ia0, ia1, ib0, ib1
+        a1 = sv[0, _SV_A]
+        a2 = sv[1, _SV_A]
+        a3 = sv[2, _SV_A]
+        pax = a1 * sv[0, _SV_WAX] + a2 * sv[1, _SV_WAX] + a3 * sv[2, _SV_WAX]
+        pay = a1 * sv[0, _SV_WAY] + a2 * sv[1, _SV_WAY] + a3 * sv[2, _SV_WAY]
+        pbx, pby = pax, pay
+    dx = pax - pbx
+    dy = pay - pby
+    cache_m[0] = _simplex_metric(sv, count)
+    cache_i[0] = count
+    for i in range(count):
+        cache_i[1 + i] = si_[i, 0]
+        cache_i[4 + i] = si_[i, 1]
+    return math.sqrt(dx * dx + dy * dy)
 
 
 @njit_no_refcount(cache=True)
-def _support_a(fnv, fverts, j, dx, dy):
-    return _support(fverts[j], fnv[j], dx, dy)
-
-
-@njit_no_refcount(cache=True)
-def _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, find):
-    """``b2SeparationFunction::FindMinSeparation`` (find=True) or ``Evaluate``; A is static (identity).
-    Returns (separation, indexA, indexB)."""
-    if kind == 0:  # points
-        ax_w, ay_w = axx, axy
+def _sep_min(kind, axx, axy, lpx, lpy, av, na, bv, nb, px, py, co, sn, find, ia, ib):
+    """``b2SeparationFunction::FindMinSeparation`` (``find``) or ``Evaluate`` at a transform of B (A is
+    static: identity), float32. Returns (separation, indexA, indexB)."""
+    if kind == 0:  # e_points
         if find:
-            ia = _support_a(fnv, fverts, j, axx, axy)
-            bx_l = co * -axx + si * -axy
-            by_l = -si * -axx + co * -axy
-            ib = _support(BODY_VERTS_NB[k], BODY_NV_NB[k], bx_l, by_l)
-        pax, pay = fverts[j, ia, 0], fverts[j, ia, 1]
-        vbx, vby = BODY_VERTS_NB[k, ib, 0], BODY_VERTS_NB[k, ib, 1]
-        pbx = co * vbx - si * vby + px
-        pby = si * vbx + co * vby + py
-        return (pbx - pax) * ax_w + (pby - pay) * ay_w, ia, ib
-    if kind == 1:  # face A: the axis and local point live in A's (world) frame
+            ia = _support32(av, na, axx, axy)
+            ib = _support32(bv, nb, co * -axx + sn * -axy, -sn * -axx + co * -axy)
+        lbx, lby = F32(bv[ib, 0]), F32(bv[ib, 1])
+        pbx = (co * lbx - sn * lby) + px
+        pby = (sn * lbx + co * lby) + py
+        return (pbx - F32(av[ia, 0])) * axx + (pby - F32(av[ia, 1])) * axy, ia, ib
+    if kind == 1:  # e_faceA: axis and local point in A's (world) frame
         if find:
-            bx_l = co * -axx + si * -axy
-            by_l = -si * -axx + co * -axy
-            ib = _support(BODY_VERTS_NB[k], BODY_NV_NB[k], bx_l, by_l)
             ia = -1
-        vbx, vby = BODY_VERTS_NB[k, ib, 0], BODY_VERTS_NB[k, ib, 1]
-        pbx = co * vbx - si * vby + px
-        pby = si * vbx + co * vby + py
+            ib = _support32(bv, nb, co * -axx + sn * -axy, -sn * -axx + co * -axy)
+        lbx, lby = F32(bv[ib, 0]), F32(bv[ib, 1])
+        pbx = (co * lbx - sn * lby) + px
+        pby = (sn * lbx + co * lby) + py
         return (pbx - lpx) * axx + (pby - lpy) * axy, ia, ib
-    # face B: axis and local point in B's frame
-    nx = co * axx - si * axy
-    ny = si * axx + co * axy
-    pbx = co * lpx - si * lpy + px
-    pby = si * lpx + co * lpy + py
+    # e_faceB: axis and local point in B's frame
+    nx = co * axx - sn * axy
+    ny = sn * axx + co * axy
+    pbx = (co * lpx - sn * lpy) + px
+    pby = (sn * lpx + co * lpy) + py
     if find:
-        ia = _support_a(fnv, fverts, j, -nx, -ny)
         ib = -1
-    return (fverts[j, ia, 0] - pbx) * nx + (fverts[j, ia, 1] - pby) * ny, ia, ib
+        ia = _support32(av, na, -nx, -ny)
+    return (F32(av[ia, 0]) - pbx) * nx + (F32(av[ia, 1]) - pby) * ny, ia, ib
 
 
 @njit_no_refcount(cache=True)
-def _time_of_impact(k, c0x, c0y, a0, c1x, c1y, a1, j, fkind, fnv, fverts, fnormals, wv):
-    """``b2TimeOfImpact`` (2.3) of body k's sweep against static fixture j: conservative advancement on
-    separating axes from the closest features, a mixed secant/bisection root finder, the same target
-    (max(linear slop, radii - 3 slop)) and tolerance. Returns the sweep fraction of an ``e_touching``
-    result, or 1 (separated, overlapped or failed: no impact event, as ``SolveTOI`` treats them)."""
-    target = TOI_TARGET
-    tol = TOI_TOLERANCE
-    t1 = 0.0
-    for _ in range(20):
-        px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t1)
-        dist, count, ia0, ia1, ib0, ib1 = _closest_features(k, px, py, co, si, j, fnv, fverts, wv)
-        if dist <= 0.0:
-            return 1.0  # overlapped
+def _time_of_impact(k, c0x, c0y, a0, cx, cy, a, av, na, cache_i, cache_m, sv, si_):
+    """``b2TimeOfImpact`` (2.3) of body k's sweep (float32: start c0/a0, end c/a) against the static proxy
+    ``av`` (na vertices), Box2D's float32 arithmetic and order: conservative advancement on the separating
+    axes that GJK's simplex gives, a mixed secant/bisection root finder. Returns (state, t)."""
+    bv = BODY_VERTS32_NB[k]
+    nb = BODY_NV_NB[k]
+    # b2Sweep::Normalize of the copy
+    d = _TWO_PI32 * np.float32(math.floor(a0 / _TWO_PI32))
+    a0 = a0 - d
+    a = a - d
+    target = _TOI_TARGET32
+    tol = _TOI_TOLERANCE32
+    t_max = _ONE
+    t1 = _Z
+    cache_i[0] = 0
+    cache_m[0] = _Z
+    it = 0
+    while True:
+        px, py, co, sn = _sweep_xf(k, c0x, c0y, a0, cx, cy, a, t1)
+        dist = _distance(av, na, bv, nb, px, py, co, sn, cache_i, cache_m, sv, si_)
+        if dist <= _Z:
+            return TOI_OVERLAPPED, _Z
         if dist < target + tol:
-            return t1  # touching
-        # b2SeparationFunction::Initialize
+            return TOI_TOUCHING, t1
+        # b2SeparationFunction::Initialize from the cache at t1
+        count = cache_i[0]
+        lpx = _Z
+        lpy = _Z
         if count == 1:
             kind = 0
-            vbx, vby = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
-            pbx = co * vbx - si * vby + px
-            pby = si * vbx + co * vby + py
-            axx = pbx - fverts[j, ia0, 0]
-            axy = pby - fverts[j, ia0, 1]
-            ln = math.hypot(axx, axy)
-            axx /= ln
-            axy /= ln
-            lpx = lpy = 0.0
-        elif ia0 == ia1:  # two points on B: face B
+            lbx, lby = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
+            pbx = (co * lbx - sn * lby) + px
+            pby = (sn * lbx + co * lby) + py
+            axx = pbx - F32(av[cache_i[1], 0])
+            axy = pby - F32(av[cache_i[1], 1])
+            ln = math.sqrt(axx * axx + axy * axy)
+            if ln >= _EPSILON32:
+                inv = _ONE / ln
+                axx = axx * inv
+                axy = axy * inv
+        elif cache_i[1] == cache_i[2]:  # two points on B, one on A: face B
             kind = 2
-            b1x, b1y = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
-            b2x, b2y = BODY_VERTS_NB[k, ib1, 0], BODY_VERTS_NB[k, ib1, 1]
-            axx, axy = b2y - b1y, -(b2x - b1x)
-            ln = math.hypot(axx, axy)
-            axx /= ln
-            axy /= ln
-            nx = co * axx - si * axy
-            ny = si * axx + co * axy
-            lpx, lpy = 0.5 * (b1x + b2x), 0.5 * (b1y + b2y)
-            pbx = co * lpx - si * lpy + px
-            pby = si * lpx + co * lpy + py
-            sv = (fverts[j, ia0, 0] - pbx) * nx + (fverts[j, ia0, 1] - pby) * ny
-            if sv < 0.0:
-                axx, axy = -axx, -axy
+            b1x, b1y = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
+            b2x, b2y = F32(bv[cache_i[5], 0]), F32(bv[cache_i[5], 1])
+            axx = b2y - b1y  # b2Cross(b2 - b1, 1)
+            axy = -(b2x - b1x)
+            ln = math.sqrt(axx * axx + axy * axy)
+            if ln >= _EPSILON32:
+                inv = _ONE / ln
+                axx = axx * inv
+                axy = axy * inv
+            nx = co * axx - sn * axy
+            ny = sn * axx + co * axy
+            lpx = _HALF * (b1x + b2x)
+            lpy = _HALF * (b1y + b2y)
+            pbx = (co * lpx - sn * lpy) + px
+            pby = (sn * lpx + co * lpy) + py
+            s = (F32(av[cache_i[1], 0]) - pbx) * nx + (F32(av[cache_i[1], 1]) - pby) * ny
+            if s < _Z:
+                axx = -axx
+                axy = -axy
         else:  # two points on A: face A
             kind = 1
-            a1x, a1y = fverts[j, ia0, 0], fverts[j, ia0, 1]
-            a2x, a2y = fverts[j, ia1, 0], fverts[j, ia1, 1]
-            axx, axy = a2y - a1y, -(a2x - a1x)
-            ln = math.hypot(axx, axy)
-            axx /= ln
-            axy /= ln
-            lpx, lpy = 0.5 * (a1x + a2x), 0.5 * (a1y + a2y)
-            vbx, vby = BODY_VERTS_NB[k, ib0, 0], BODY_VERTS_NB[k, ib0, 1]
-            pbx = co * vbx - si * vby + px
-            pby = si * vbx + co * vby + py
-            sv = (pbx - lpx) * axx + (pby - lpy) * axy
-            if sv < 0.0:
-                axx, axy = -axx, -axy
-        t2 = 1.0
-        for _push in range(8):
-            px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t2)
-            s2, ia, ib = _sep_eval(kind, axx, axy, lpx, lpy, 0, 0, k, j, fnv, fverts, px, py, co, si, True)
+            a1x, a1y = F32(av[cache_i[1], 0]), F32(av[cache_i[1], 1])
+            a2x, a2y = F32(av[cache_i[2], 0]), F32(av[cache_i[2], 1])
+            axx = a2y - a1y
+            axy = -(a2x - a1x)
+            ln = math.sqrt(axx * axx + axy * axy)
+            if ln >= _EPSILON32:
+                inv = _ONE / ln
+                axx = axx * inv
+                axy = axy * inv
+            lpx = _HALF * (a1x + a2x)
+            lpy = _HALF * (a1y + a2y)
+            lbx, lby = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
+            pbx = (co * lbx - sn * lby) + px
+            pby = (sn * lbx + co * lby) + py
+            s = (pbx - lpx) * axx + (pby - lpy) * axy
+            if s < _Z:
+                axx = -axx
+                axy = -axy
+        t2 = t_max
+        push = 0
+        while True:
+            px, py, co, sn = _sweep_xf(k, c0x, c0y, a0, cx, cy, a, t2)
+            s2, ia, ib = _sep_min(kind, axx, axy, lpx, lpy, av, na, bv, nb, px, py, co, sn, True, 0, 0)
             if s2 > target + tol:
-                return 1.0  # separated
+                return TOI_SEPARATED, t_max
             if s2 > target - tol:
                 t1 = t2
                 break
-            px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t1)
-            s1, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si, False)
+            px, py, co, sn = _sweep_xf(k, c0x, c0y, a0, cx, cy, a, t1)
+            s1, _, _ = _sep_min(kind, axx, axy, lpx, lpy, av, na, bv, nb, px, py, co, sn, False, ia, ib)
             if s1 < target - tol:
-                return 1.0  # failed
+                return TOI_FAILED, t1
             if s1 <= target + tol:
-                return t1  # touching
-            root_a1 = t1
-            root_a2 = t2
-            for it in range(50):
-                if it & 1:
-                    t = root_a1 + (target - s1) * (root_a2 - root_a1) / (s2 - s1)
+                return TOI_TOUCHING, t1
+            root = 0
+            ra1 = t1
+            ra2 = t2
+            while True:
+                if root & 1:
+                    t = ra1 + (target - s1) * (ra2 - ra1) / (s2 - s1)
                 else:
-                    t = 0.5 * (root_a1 + root_a2)
-                px, py, co, si = _sweep_transform(k, c0x, c0y, a0, c1x, c1y, a1, t)
-                sv, _, _ = _sep_eval(kind, axx, axy, lpx, lpy, ia, ib, k, j, fnv, fverts, px, py, co, si,
-                                     False)
-                if abs(sv - target) < tol:
+                    t = _HALF * (ra1 + ra2)
+                root += 1
+                px, py, co, sn = _sweep_xf(k, c0x, c0y, a0, cx, cy, a, t)
+                sv_, _, _ = _sep_min(kind, axx, axy, lpx, lpy, av, na, bv, nb, px, py, co, sn, False, ia, ib)
+                if abs(sv_ - target) < tol:
                     t2 = t
                     break
-                if sv > target:
-                    root_a1 = t
-                    s1 = sv
+                if sv_ > target:
+                    ra1 = t
+                    s1 = sv_
                 else:
-                    root_a2 = t
-                    s2 = sv
-    return 1.0  # the root finder got stuck: e_failed
+                    ra2 = t
+                    s2 = sv_
+                if root == 50:
+                    break
+            push += 1
+            if push == 8:  # b2_maxPolygonVertices
+                break
+        it += 1
+        if it == 20:
+            return TOI_FAILED, t1
+
+
+@njit(cache=True, inline="always")
+def _sweep_advance(c0, a0, alpha0, cb, ab, k, alpha):
+    """``b2Sweep::Advance`` of body k (float32): the sweep's start moves to fraction ``alpha``."""
+    al0 = F32(alpha0[k])
+    beta = (alpha - al0) / (_ONE - al0)
+    x0 = F32(c0[k, 0])
+    y0 = F32(c0[k, 1])
+    r0 = F32(a0[k])
+    c0[k, 0] = x0 + beta * (F32(cb[k, 0]) - x0)
+    c0[k, 1] = y0 + beta * (F32(cb[k, 1]) - y0)
+    a0[k] = r0 + beta * (F32(ab[k]) - r0)
+    alpha0[k] = alpha
+
+
+@njit(cache=True, inline="always")
+def _static_alpha(sal, nsal, j):
+    for q in range(nsal):
+        if sal[q, 0] == j:
+            return q
+    return -1
+
+
+@njit_no_refcount(cache=True)
+def _update_contact(b, k, j, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, new_cts, new_timp,
+                    scratch, ids, out):
+    """``b2Contact::Update`` of one contact (body k, fixture j) at body k's pose now: its row in ``cts`` is
+    replaced by the new manifold (impulses carried over by feature key), dropped when it no longer touches;
+    the listener hears the change. Returns whether it touches."""
+    px, py, pc, ps = _body_transform(cb, ab, k)
+    npts = _collide_pair(k, j, px, py, pc, ps, fkind, fnv, fverts, fnormals, out, scratch, ids)
+    old = cts[b]
+    told = timp[b]
+    n_old = ncts[b]
+    r = _row_index(old, n_old, k, j)
+    if npts > 0:
+        for q in range(CONTACT_WIDTH):
+            new_cts[0, q] = out[q]
+        _match_impulses(old, told, n_old, new_cts, new_timp, 0, 1)
+        if r < 0:
+            r = n_old
+            ncts[b] = n_old + 1
+        for q in range(CONTACT_WIDTH):
+            old[r, q] = new_cts[0, q]
+        told[r, 0] = new_timp[0, 0]
+        told[r, 1] = new_timp[0, 1]
+    elif r >= 0:
+        for i in range(r, n_old - 1):
+            for q in range(CONTACT_WIDTH):
+                old[i, q] = old[i + 1, q]
+            told[i, 0] = told[i + 1, 0]
+            told[i, 1] = told[i + 1, 1]
+        ncts[b] = n_old - 1
+    return npts > 0
 
 
 @njit_no_refcount(cache=True)
 def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
-               cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp, wv, counts, dis,
+               cell_first, max_width, vel_iters, scratch, ids, out, new_cts, new_timp, toi_pair, sal, gjk,
                vel_tol, ws1, spare, trees):
-    """``b2World::SolveTOI`` for one walker: repeatedly the earliest impact of a walker body on the course;
-    the body is moved back to it, its contacts are updated (with their events), 20 position iterations
-    (TOI Baumgarte 0.75) and the velocity iterations run on that body and its contacts only, and it moves
-    on for the rest of the step. Joints are not part of these sub-steps (as in Box2D)."""
+    """``b2World::SolveTOI`` for one walker, in Box2D's float32 and order: over the walker's contacts
+    newest first, the earliest time of impact (cached per contact until its body moves, at most 8 events
+    per contact, each course body's sweep start shared by its contacts as Box2D's static bodies' are); the
+    body goes back to it, the impact's contact and then the body's others are updated (events fire), 20
+    position iterations (TOI Baumgarte 0.75) and the velocity iterations run on that body and its touching
+    contacts (the impact's first), it moves on for the rest of the step, its proxy moves and new contacts
+    are found. Joints are not part of these sub-steps (as in Box2D)."""
     cb = c[b]
     ab = a[b]
     vb = v[b]
     wb = w[b]
-    old = cts[b]
-    told = timp[b]
-    nfix = fkind.shape[0]
-    ndis = 0
+    box, node, meta, proxies, stack, rule, pairs, pmeta, fix_proxy = trees
+    pb = pairs[b]
+    cache_i, cache_m, sv, si_ = gjk
+    toi_valid, toi_alpha, toi_count, toi_off = toi_pair
     for k in range(NUM_BODIES):
         alpha0[k] = 0.0
-        counts[k] = 0
-    for _ in range(4 * MAX_SUB_STEPS):
-        min_alpha = 1.0
-        mk = -1
-        mj = -1
-        for k in range(NUM_BODIES):
-            if counts[k] >= MAX_SUB_STEPS:
+    for i in range(MAX_PAIRS):
+        toi_valid[i] = 0
+        toi_count[i] = 0
+        toi_off[i] = 0
+    nsal = 0  # course bodies whose sweep start moved this step: (fixture, alpha0)
+    while True:
+        min_alpha = _ONE
+        mi = -1
+        n_pairs = pmeta[b, PM_COUNT]
+        for i in range(n_pairs - 1, -1, -1):
+            if toi_off[i] != 0 or toi_count[i] > MAX_SUB_STEPS:
                 continue
-            # swept box of the body: both ends, plus Box2D's fat-AABB margin
-            xmin = MAX_FLOAT
-            xmax = -MAX_FLOAT
-            ymin = MAX_FLOAT
-            ymax = -MAX_FLOAT
-            for end in range(2):
-                ccx = c0[k, 0] if end == 0 else cb[k, 0]
-                ccy = c0[k, 1] if end == 0 else cb[k, 1]
-                aa = a0[k] if end == 0 else ab[k]
-                co = math.cos(aa)
-                si = math.sin(aa)
-                px = ccx - (co * BODY_LOCAL_CENTER_NB[k, 0] - si * BODY_LOCAL_CENTER_NB[k, 1])
-                py = ccy - (si * BODY_LOCAL_CENTER_NB[k, 0] + co * BODY_LOCAL_CENTER_NB[k, 1])
-                for i in range(BODY_NV_NB[k]):
-                    wx = co * BODY_VERTS_NB[k, i, 0] - si * BODY_VERTS_NB[k, i, 1] + px
-                    wy = si * BODY_VERTS_NB[k, i, 0] + co * BODY_VERTS_NB[k, i, 1] + py
-                    xmin = min(xmin, wx)
-                    xmax = max(xmax, wx)
-                    ymin = min(ymin, wy)
-                    ymax = max(ymax, wy)
-            margin = 0.1 + POLYGON_RADIUS
-            xmin -= margin
-            xmax += margin
-            ymin -= margin
-            ymax += margin
-            j = _first_candidate(cell_first, max_width, xmin)
-            while j < nfix and faabb[j, 0] <= xmax:
-                if faabb[j, 2] >= xmin and faabb[j, 1] <= ymax and faabb[j, 3] >= ymin:
-                    skip = False
-                    for q in range(ndis):
-                        if dis[q, 0] == k and dis[q, 1] == j:
-                            skip = True
-                    if not skip:
-                        beta = _time_of_impact(k, c0[k, 0], c0[k, 1], a0[k], cb[k, 0], cb[k, 1], ab[k], j,
-                                               fkind, fnv, fverts, fnormals, wv)
-                        alpha = 1.0
-                        if beta < 1.0:
-                            alpha = min(alpha0[k] + (1.0 - alpha0[k]) * beta, 1.0)
-                        if alpha < min_alpha:
-                            min_alpha = alpha
-                            mk = k
-                            mj = j
-                j += 1
-        if mk < 0 or min_alpha > 1.0 - 10.0 * EPSILON:
+            k = pb[i, P_BODY]
+            j = pb[i, P_FIX]
+            if toi_valid[i] != 0:
+                alpha = F32(toi_alpha[i])
+            else:
+                # put both sweeps on the same interval (b2Sweep::Advance of the one behind)
+                q = _static_alpha(sal, nsal, j)
+                sa0 = F32(sal[q, 1]) if q >= 0 else _Z
+                ka0 = F32(alpha0[k])
+                al0 = sa0
+                if sa0 < ka0:
+                    al0 = ka0
+                    if q < 0:
+                        q = nsal
+                        sal[q, 0] = j
+                        nsal += 1
+                    sal[q, 1] = ka0
+                elif ka0 < sa0:
+                    al0 = sa0
+                    _sweep_advance(c0, a0, alpha0, cb, ab, k, sa0)
+                state, beta = _time_of_impact(k, F32(c0[k, 0]), F32(c0[k, 1]), F32(a0[k]), F32(cb[k, 0]),
+                                              F32(cb[k, 1]), F32(ab[k]), fverts[j], fnv[j], cache_i, cache_m,
+                                              sv, si_)
+                if state == TOI_TOUCHING:
+                    alpha = min(al0 + (_ONE - al0) * beta, _ONE)
+                else:
+                    alpha = _ONE
+                toi_alpha[i] = alpha
+                toi_valid[i] = 1
+            if alpha < min_alpha:
+                min_alpha = alpha
+                mi = i
+        if mi < 0 or _TOI_DONE32 < min_alpha:
             break
-        k = mk
-        # back up the sweep, advance the body to the impact
+        k = pb[mi, P_BODY]
+        j = pb[mi, P_FIX]
+        # advance the bodies to the impact (the course body's sweep start too), update the impact's contact
         s_c0x, s_c0y, s_a0, s_al = c0[k, 0], c0[k, 1], a0[k], alpha0[k]
         s_cx, s_cy, s_a = cb[k, 0], cb[k, 1], ab[k]
-        beta = (min_alpha - alpha0[k]) / (1.0 - alpha0[k])
-        c0[k, 0] += beta * (cb[k, 0] - c0[k, 0])
-        c0[k, 1] += beta * (cb[k, 1] - c0[k, 1])
-        a0[k] += beta * (ab[k] - a0[k])
-        alpha0[k] = min_alpha
+        q = _static_alpha(sal, nsal, j)
+        s_sal = sal[q, 1] if q >= 0 else 0.0
+        _sweep_advance(c0, a0, alpha0, cb, ab, k, min_alpha)
         cb[k, 0] = c0[k, 0]
         cb[k, 1] = c0[k, 1]
         ab[k] = a0[k]
-        # update the body's contacts at this pose (events fire as in Box2D's contact->Update)
-        n_old = ncts[b]
-        n_new = _collide_body(k, cb, ab, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts,
-                              0, scratch, ids, out)
-        _match_impulses(old, told, n_old, new_cts, new_timp, 0, n_new)
-        found = False
-        for ci in range(n_new):
-            if new_cts[ci, _C_FIX] == mj:
-                found = True
-        _contact_events(b, flags, old, n_old, new_cts, n_new, k)
-        # keep the other bodies' rows, then this body's new rows at the end
-        m = 0
-        for oi in range(n_old):
-            if old[oi, _C_BODY] != k:
-                if m != oi:
-                    for q in range(CONTACT_WIDTH):
-                        old[m, q] = old[oi, q]
-                    told[m, 0] = told[oi, 0]
-                    told[m, 1] = told[oi, 1]
-                m += 1
-        start = m
-        for ci in range(n_new):
-            if m < old.shape[0]:
-                for q in range(CONTACT_WIDTH):
-                    old[m, q] = new_cts[ci, q]
-                told[m, 0] = new_timp[ci, 0]
-                told[m, 1] = new_timp[ci, 1]
-                m += 1
-        ncts[b] = m
-        if not found:
+        was = _row_index(cts[b], ncts[b], k, j) >= 0
+        touching = _update_contact(b, k, j, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals,
+                                   new_cts, new_timp, scratch, ids, out)
+        if touching != was:
+            _contact_event(b, flags, k, touching)
+        toi_valid[mi] = 0
+        toi_count[mi] += 1
+        if not touching:  # not solid: restore the sweeps, disable the contact for this step
+            toi_off[mi] = 1
             c0[k, 0], c0[k, 1], a0[k], alpha0[k] = s_c0x, s_c0y, s_a0, s_al
             cb[k, 0], cb[k, 1], ab[k] = s_cx, s_cy, s_a
-            if ndis < dis.shape[0]:
-                dis[ndis, 0] = k
-                dis[ndis, 1] = mj
-                ndis += 1
+            if q >= 0:
+                sal[q, 1] = s_sal
             continue
-        counts[k] += 1
-        # b2Island::SolveTOI on this body and its contacts with the lockstep solver on one lane: 20 position
-        # iterations (TOI Baumgarte 0.75, exit at -1.5 slop), then the velocity iterations without warm
-        # start and from zero impulses (the sub-step's warmStarting is false), whose impulses are dropped
+        if q < 0:
+            q = nsal
+            sal[q, 0] = j
+            nsal += 1
+        sal[q, 1] = min_alpha
+        # the island: the impact's contact, then the body's other contacts newest first, each updated at the
+        # pose of the impact (a course body touched this way has its sweep start advanced too)
         body, jnt, con, lane, ngrp, span, trig, gcount = ws1
         _pack_bodies(0, b, c, a, v, w, body)
         p = BODY_GROUP[k]
-        for q in range(NUM_BODIES):
-            ngrp[q] = 0
-        ngrp[p] = m - start
-        for ci in range(start, m):
-            _pack_contact(p * GROUP + ci - start, 0, old, told, ci, con, False)
-            span[p * GROUP + ci - start] = 1
+        for g in range(NUM_BODIES):
+            ngrp[g] = 0
+        slot = p * GROUP
+        r = _row_index(cts[b], ncts[b], k, j)
+        _pack_contact(slot, 0, cts[b], timp[b], r, con, False)
+        span[slot] = 1
+        m = 1
+        toi_off[mi] = 0
+        n_pairs = pmeta[b, PM_COUNT]
+        for i in range(n_pairs - 1, -1, -1):
+            if i == mi or pb[i, P_BODY] != k:
+                continue
+            jo = pb[i, P_FIX]
+            toi_off[i] = 0  # Update re-enables a contact
+            was = _row_index(cts[b], ncts[b], k, jo) >= 0
+            touching = _update_contact(b, k, jo, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals,
+                                       new_cts, new_timp, scratch, ids, out)
+            if touching != was:
+                _contact_event(b, flags, k, touching)
+            if touching:
+                qo = _static_alpha(sal, nsal, jo)
+                if qo < 0:
+                    qo = nsal
+                    sal[qo, 0] = jo
+                    nsal += 1
+                sal[qo, 1] = min_alpha
+                if m < GROUP:
+                    r = _row_index(cts[b], ncts[b], k, jo)
+                    _pack_contact(slot + m, 0, cts[b], timp[b], r, con, False)
+                    span[slot + m] = 1
+                    m += 1
+        ngrp[p] = m
+        # b2Island::SolveTOI with the lockstep solver on one lane: 20 position iterations (TOI Baumgarte
+        # 0.75, exit at -1.5 slop), the new safe pose as the sweep's start, then the velocity iterations
+        # without warm start from zero impulses (the sub-step's warmStarting is false), whose impulses are
+        # dropped, and the rest of the step integrated
         _position_iterations(1, body, jnt, con, ngrp, span, lane, trig, TOI_POSITION_ITERATIONS,
                              _TOI_BAUMGARTE32, _TOI_OK_SEP32, False, spare)  # one lane: spare unused
         c0[k, 0] = body[B_CX, k, 0]
@@ -1249,7 +1503,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         a0[k] = body[B_A, k, 0]
         _init_contacts(body, con, ngrp, span, trig)
         _velocity_iterations(1, body, jnt, con, ngrp, span, lane, vel_iters, vel_tol, False)
-        _integrate_body(body, k, 0, np.float32((1.0 - min_alpha) * DT))
+        _integrate_body(body, k, 0, (_ONE - min_alpha) * _DT32)
         cb[k, 0] = body[B_CX, k, 0]
         cb[k, 1] = body[B_CY, k, 0]
         ab[k] = body[B_A, k, 0]
@@ -1257,6 +1511,15 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         vb[k, 1] = body[B_VY, k, 0]
         wb[k] = body[B_W, k, 0]
         _sync_body_tree(b, k, trees, c0[k, 0], c0[k, 1], a0[k], cb[k, 0], cb[k, 1], ab[k])
+        for i in range(n_pairs):  # the body moved: its contacts' impacts are computed afresh
+            if pb[i, P_BODY] == k:
+                toi_valid[i] = 0
+        _find_new_contacts(b, trees, faabb, cell_first, max_width)
+        n_new = pmeta[b, PM_COUNT]
+        for i in range(n_pairs, n_new):
+            toi_valid[i] = 0
+            toi_count[i] = 0
+            toi_off[i] = 0
 
 
 # ---------------------------------------------------------------------- ray casts (b2Shape::RayCast)
@@ -1296,48 +1559,70 @@ TREE_SYNC_ORDER_NB = np.array([4, 3, 2, 1, 0], dtype=np.int64)
 LIDAR_RULES = ("first", "nearest")
 
 
+MAX_PAIRS = 48  # live broad-phase pairs (walker body, course fixture) per walker: fat AABBs that overlap
+P_BODY, P_FIX, P_STAMP = 0, 1, 2  # a pair's row: body, sorted fixture index, creation stamp
+PM_COUNT, PM_STAMP, PM_MOVED = 0, 1, 2  # pair meta: live pairs, next stamp, proxies moved since last query
+
+
 @njit(cache=True)
 def _alloc_trees(batch, tree0):
-    """Per-walker broad-phase trees shaped like the course's ``tree0`` (box, node, meta, lidar rule (1,): an
-    index into ``LIDAR_RULES``; see ``_tree0``), the walkers' proxy ids (batch, 5), a ray-cast stack and the
-    lidar rule."""
+    """Per-walker broad-phase state shaped like the course's ``tree0``: the tree (box, node, meta), the
+    walkers' proxy ids (batch, 5), a ray-cast stack, the lidar rule (an index into ``LIDAR_RULES``), the live
+    pairs (batch, MAX_PAIRS, 3) (Box2D's contacts, touching or not, oldest first), the pair meta (batch, 3)
+    and the course fixtures' proxy ids (from ``tree0``)."""
     cap = tree0[1].shape[0]
     return (np.zeros((batch, cap, 4), dtype=np.float32), np.zeros((batch, cap, 5), dtype=np.int64),
             np.zeros((batch, 3), dtype=np.int64), np.zeros((batch, NUM_BODIES), dtype=np.int64),
-            np.zeros(cap + 2, dtype=np.int64), tree0[3].copy())
+            np.zeros(cap + 2, dtype=np.int64), tree0[3].copy(),
+            np.zeros((batch, MAX_PAIRS, 3), dtype=np.int64), np.zeros((batch, 3), dtype=np.int64),
+            tree0[4].copy())
 
 
 def _tree0(course_arrays: CourseArrays, lidar: str) -> tuple:
-    """The course's tree and the lidar rule, as the compiled step takes them."""
+    """The course's tree, the lidar rule and each sorted fixture's proxy id, as the compiled step takes
+    them."""
     from aiga.core.config import AigaError
 
     if lidar not in LIDAR_RULES:
         raise AigaError(f"lidar must be one of {', '.join(LIDAR_RULES)}, got {lidar!r}")
-    return (*course_arrays.tree, np.array([LIDAR_RULES.index(lidar)], dtype=np.int64))
+    box, node, meta = course_arrays.tree
+    fix_proxy = np.full(len(course_arrays.ids), -1, dtype=np.int64)
+    for i in range(len(node)):
+        if node[i, fast_tree.N_HEIGHT] == 0:  # an allocated leaf (free nodes have height -1)
+            fix_proxy[node[i, fast_tree.N_USER]] = i
+    return (box, node, meta, np.array([LIDAR_RULES.index(lidar)], dtype=np.int64), fix_proxy)
 
 
 @njit(cache=True)
 def _reset_tree(b, trees, tree0, pos0, ang0):
     """Walker ``b``'s tree as the reference's reset leaves Box2D's: the course's proxies (``tree0``), then the
-    walker's five created at the initial pose (body origins ``pos0``, angles ``ang0``)."""
+    walker's five created at the initial pose (body origins ``pos0``, angles ``ang0``); no pairs yet, every
+    proxy new (the first step's ``FindNewContacts`` finds them)."""
     box, node, meta, proxies = trees[:4]
+    pmeta = trees[7]
     box[b, :, :] = tree0[0]
     node[b, :, :] = tree0[1]
     meta[b, :] = tree0[2]
     fast_tree.add_walker(box[b], node[b], meta[b], proxies[b], BODY_VERTS32_NB, BODY_NV_NB, pos0, ang0)
+    pmeta[b, PM_COUNT] = 0
+    pmeta[b, PM_STAMP] = 0
+    pmeta[b, PM_MOVED] = (1 << NUM_BODIES) - 1
 
 
 @njit_no_refcount(cache=True)
 def _sync_body_tree(b, k, trees, c0x, c0y, a0, c1x, c1y, a1):
     """``b2Body::SynchronizeFixtures`` of walker ``b``'s body ``k``: its proxy moved from the sweep's start
-    (centre of mass c0, angle a0) to the body's pose now (c1, a1)."""
+    (centre of mass c0, angle a0) to the body's pose now (c1, a1); a reinserted proxy is marked as moved for
+    the next ``_find_new_contacts``."""
     box, node, meta, proxies = trees[:4]
+    pmeta = trees[7]
     lx = BODY_LOCAL_CENTER_NB[k, 0]
     ly = BODY_LOCAL_CENTER_NB[k, 1]
     p1x, p1y, s1, co1 = fast_tree.body_transform32(c0x, c0y, a0, lx, ly)
     p2x, p2y, s2, co2 = fast_tree.body_transform32(c1x, c1y, a1, lx, ly)
-    fast_tree.synchronize_polygon(box[b], node[b], meta[b], proxies[b, k], BODY_VERTS32_NB[k], BODY_NV_NB[k],
-                                  p1x, p1y, s1, co1, p2x, p2y, s2, co2)
+    if fast_tree.synchronize_polygon(box[b], node[b], meta[b], proxies[b, k], BODY_VERTS32_NB[k],
+                                     BODY_NV_NB[k], p1x, p1y, s1, co1, p2x, p2y, s2, co2):
+        pmeta[b, PM_MOVED] |= 1 << k
 
 
 @njit_no_refcount(cache=True)
@@ -1349,12 +1634,76 @@ def _sync_tree(b, trees, c0, a0, c, a):
         _sync_body_tree(b, k, trees, c0[k, 0], c0[k, 1], a0[k], c[k, 0], c[k, 1], a[k])
 
 
+@njit(cache=True, inline="always")
+def _fat_overlap(box, i, j):
+    """``b2TestOverlap`` of the fat AABBs of proxies i and j (float32)."""
+    if box[j, 0] - box[i, 2] > 0.0 or box[j, 1] - box[i, 3] > 0.0:
+        return False
+    if box[i, 0] - box[j, 2] > 0.0 or box[i, 1] - box[j, 3] > 0.0:
+        return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _pair_index(pairs, n, k, j):
+    for i in range(n):
+        if pairs[i, P_BODY] == k and pairs[i, P_FIX] == j:
+            return i
+    return -1
+
+
+@njit_no_refcount(cache=True)
+def _find_new_contacts(b, trees, faabb, cell_first, max_width):
+    """``b2ContactManager::FindNewContacts`` for walker ``b``: every proxy moved since the last call is
+    queried against the course's; each overlapping (body, fixture) pair that has no contact yet gets one.
+    Box2D sorts the new pairs by (lower proxy id, higher proxy id) and creates their contacts in that order,
+    each at the head of the contact lists; the stamps record that order, which is the order the island and
+    the contact events later visit them in (newest first)."""
+    box, node, meta, proxies, stack, rule, pairs, pmeta, fix_proxy = trees
+    moved = pmeta[b, PM_MOVED]
+    if moved == 0:
+        return
+    pmeta[b, PM_MOVED] = 0
+    bb = box[b]
+    pb = pairs[b]
+    n0 = pmeta[b, PM_COUNT]
+    n = n0
+    nfix = fix_proxy.shape[0]
+    cap = bb.shape[0]
+    for k in range(NUM_BODIES):
+        if (moved >> k) & 1 == 0:
+            continue
+        pk = proxies[b, k]
+        # the course fixtures' fat AABBs reach at most 0.1 + the polygon radius beyond their vertices
+        j = _first_candidate(cell_first, max_width, np.float64(bb[pk, 0]) - 0.2)
+        while j < nfix and faabb[j, 0] - 0.2 <= bb[pk, 2]:
+            g = fix_proxy[j]
+            if _fat_overlap(bb, g, pk) and _pair_index(pb, n, k, j) < 0 and n < MAX_PAIRS:
+                pb[n, P_BODY] = k
+                pb[n, P_FIX] = j
+                pb[n, P_STAMP] = g * cap + pk  # the pair buffer's sort key, replaced by the stamp below
+                n += 1
+            j += 1
+    for i in range(n0 + 1, n):  # insertion sort of the new pairs by key
+        q = i
+        while q > n0 and pb[q - 1, P_STAMP] > pb[q, P_STAMP]:
+            for f in range(3):
+                t = pb[q - 1, f]
+                pb[q - 1, f] = pb[q, f]
+                pb[q, f] = t
+            q -= 1
+    for i in range(n0, n):
+        pb[i, P_STAMP] = pmeta[b, PM_STAMP]
+        pmeta[b, PM_STAMP] += 1
+    pmeta[b, PM_COUNT] = n
+
+
 @njit_no_refcount(cache=True)
 def _lidar_rule(b, px, py, trees, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions):
     """The reference's lidar: ten rays from the hull origin (px, py), each the fraction of the first ground
     fixture walker ``b``'s broad-phase tree reports (1 when none), as its callback that returns 0; with the
     "nearest" rule (``trees[5]``), the nearest ground fixture's."""
-    box, node, meta, proxies, stack, rule = trees
+    box, node, meta, proxies, stack, rule = trees[:6]
     if rule[0] == 1:
         _lidar(px, py, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, fractions)
         return
@@ -1413,7 +1762,7 @@ _MAX_ANGULAR32 = F32(MAX_ANGULAR_CORRECTION)
 _MAX_TRANSLATION32 = F32(MAX_TRANSLATION)
 _MAX_TRANSLATION2_32 = F32(MAX_TRANSLATION * MAX_TRANSLATION)
 _MAX_ROTATION32 = F32(MAX_ROTATION)
-_MAX_ROTATION2_32 = F32(MAX_ROTATION * MAX_ROTATION)
+_MAX_ROTATION2_32 = F32(MAX_ROTATION2)
 _MAX_CONDITION32 = F32(MAX_CONDITION)
 _BAUMGARTE32 = F32(BAUMGARTE)
 _TOI_BAUMGARTE32 = F32(TOI_BAUMGARTE)
@@ -1488,33 +1837,59 @@ def _new_lanes(lanes):
 # numba has no vector versions; the position iterations evaluate ~25 of them per walker per iteration).
 # Cephes' sinf/cosf: reduction by pi/4 in three parts (Cody-Waite), degree-7/8 minimax polynomials; within
 # 1-2 float32 ulps of the correctly rounded value for |x| < 8192, like libm's own (Box2D calls sinf/cosf).
-_FOPI32 = F32(4.0 / math.pi)
-_DP1_32 = F32(0.78515625)
-_DP2_32 = F32(2.4187564849853515625e-4)
-_DP3_32 = F32(3.77489497744594108e-8)
-_S0_32, _S1_32, _S2_32 = F32(-1.9515295891e-4), F32(8.3321608736e-3), F32(-1.6666654611e-1)
-_C0_32, _C1_32, _C2_32 = F32(2.443315711809948e-5), F32(-1.388731625493765e-3), F32(4.166664568298827e-2)
+# glibc's sinf/cosf (>= 2.28, from ARM's optimized routines: sysdeps/ieee754/flt-32/s_sinf.c, s_cosf.c,
+# sincosf.h, e_sincosf_data.c), the functions Box2D's b2Rot calls: evaluated in double precision, so each
+# float result is the rounding of a value within ~0.56 ulp. Only |x| < 120 is transcribed (the range
+# reduction glibc uses below 120; body angles stay far inside it). Tables as glibc's __sincosf_table[0]; its
+# second entry negates the cosine coefficients, done here with a sign.
+_SC_HPI_INV = float.fromhex("0x1.45F306DC9C883p+23")  # 2/pi, scaled by 2^24 (TOINT_INTRINSICS is 0 on x86)
+_SC_HPI = float.fromhex("0x1.921FB54442D18p0")
+_SC_C1 = float.fromhex("-0x1.ffffffd0c621cp-2")
+_SC_C2 = float.fromhex("0x1.55553e1068f19p-5")
+_SC_C3 = float.fromhex("-0x1.6c087e89a359dp-10")
+_SC_C4 = float.fromhex("0x1.99343027bf8c3p-16")
+_SC_S1 = float.fromhex("-0x1.555545995a603p-3")
+_SC_S2 = float.fromhex("0x1.1107605230bc4p-7")
+_SC_S3 = float.fromhex("-0x1.994eb3774cf24p-13")
+_SC_SMALL = F32(0.75)  # abstop12(y) < abstop12(pi/4): the top 12 bits of pi/4 (0x3f4) make the bound 0.75
+_SC_TINY = F32(2.0 ** -12)  # abstop12(y) < abstop12(0x1p-12f)
 
 
 @njit(cache=True, inline="always")
-def _sincos32(x):
-    """(sin x, cos x) of a float32, branch-free."""
-    ax = abs(x)
-    j = np.int32(ax * _FOPI32)
-    j = j + (j & np.int32(1))
-    y = np.float32(j)
-    r = ((ax - y * _DP1_32) - y * _DP2_32) - y * _DP3_32
-    z = r * r
-    ps = ((_S0_32 * z + _S1_32) * z + _S2_32) * z * r + r
-    pc = ((_C0_32 * z + _C1_32) * z + _C2_32) * z * z - _HALF * z + _ONE
-    q = j & np.int32(7)
-    odd = q == np.int32(2) or q == np.int32(6)  # the reduced argument sits a quarter turn off
-    sin_a = pc if odd else ps
-    cos_a = ps if odd else pc
-    sin_a = -sin_a if q >= np.int32(4) else sin_a
-    cos_a = -cos_a if (q == np.int32(2) or q == np.int32(4)) else cos_a
-    sin_a = -sin_a if x < _Z else sin_a
-    return sin_a, cos_a
+def _sincos32(y):
+    """(sin y, cos y) of a float32 exactly as glibc's ``sinf``/``cosf`` (|y| < 120), branch-free.
+
+    Why not libm itself: a call cannot be vectorised, and the solver's lane loops call this for every body
+    and iteration (calling libm made whole rollouts 1.4x slower). Why not a float32 polynomial (as before):
+    Box2D's rotations are glibc's, and an ulp of difference in one rotation parts the trajectories."""
+    x = np.float64(y)
+    ay = abs(y)
+    small = ay < _SC_SMALL
+    # reduce_fast: quadrant n from the scaled product, truncated then rounded in integers as glibc does
+    n = (np.int64(np.int32(x * _SC_HPI_INV)) + 0x800000) >> 24
+    n = 0 if small else n
+    xr = x if small else x - np.float64(n) * _SC_HPI
+    q = n & 3
+    xs = -xr if (q == 1 or q == 2) else xr
+    x2 = xr * xr
+    # sinf_poly, both branches: the sine of xs, the cosine of xr
+    x3 = xs * x2
+    s1 = _SC_S2 + x2 * _SC_S3
+    x7 = x3 * x2
+    sv = xs + x3 * _SC_S1
+    sv = sv + x7 * s1
+    x4 = x2 * x2
+    c2 = _SC_C3 + x2 * _SC_C4
+    c1 = 1.0 + x2 * _SC_C1
+    x6 = x4 * x2
+    cv = c1 + x4 * _SC_C2
+    cv = cv + x6 * c2
+    cv = -cv if (n & 2) != 0 else cv
+    odd = (n & 1) == 1
+    tiny = ay < _SC_TINY
+    sin_y = y if tiny else np.float32(cv if odd else sv)
+    cos_y = _ONE if tiny else np.float32(sv if odd else cv)
+    return sin_y, cos_y
 
 
 @njit_no_refcount(cache=True)
@@ -1724,13 +2099,15 @@ def _init_joints(nl, body, jnt, trig):
                 jnt[J_IZ, jn, li] = _Z
             pxx = jnt[J_IX, jn, li]
             pyy = jnt[J_IY, jn, li]
-            turn = jnt[J_MI, jn, li] + jnt[J_IZ, jn, li]
+            mi = jnt[J_MI, jn, li]
+            iz = jnt[J_IZ, jn, li]
+            # b2Cross(r, P) + m_motorImpulse + m_impulse.z, summed in that order
             body[B_VX, ka, li] -= ma * pxx
             body[B_VY, ka, li] -= ma * pyy
-            body[B_W, ka, li] -= ia * (rax * pyy - ray * pxx + turn)
+            body[B_W, ka, li] -= ia * ((rax * pyy - ray * pxx + mi) + iz)
             body[B_VX, kb, li] += mb * pxx
             body[B_VY, kb, li] += mb * pyy
-            body[B_W, kb, li] += ib * (rbx * pyy - rby * pxx + turn)
+            body[B_W, kb, li] += ib * ((rbx * pyy - rby * pxx + mi) + iz)
 
 
 @njit(cache=True, inline="always")
@@ -1926,7 +2303,7 @@ def _contacts_velocity_rows(ngrp, span, l_live_v, l_change, b_vx, b_vy, b_w, c_b
                 p2y = d2 * ny
                 b_vx[k, li] = vx + mb * (p1x + p2x)
                 b_vy[k, li] = vy + mb * (p1y + p2y)
-                b_w[k, li] = w + ib * (r1x * p1y - r1y * p1x + r2x * p2y - r2y * p2x)
+                b_w[k, li] = w + ib * ((r1x * p1y - r1y * p1x) + (r2x * p2y - r2y * p2x))  # b2Cross + b2Cross
                 l_change[li] = max(l_change[li], change)
 
 
@@ -1965,7 +2342,7 @@ def _contacts_position_rows(ngrp, span, baumgarte, l_live_p, l_min_sep, b_cx, b_
                     ly = c_py[s, li]
                     clx = lx if face_b else co * lx - si * ly + px
                     cly = ly if face_b else si * lx + co * ly + py
-                    sep = (clx - plx) * nx + (cly - ply) * ny - _TWO_RADIUS32
+                    sep = ((clx - plx) * nx + (cly - ply) * ny - _RADIUS32) - _RADIUS32  # - radiusA - radiusB
                     nx = -nx if face_b else nx
                     ny = -ny if face_b else ny
                     rbx = clx - cx
@@ -2472,16 +2849,49 @@ def _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws
 
 @njit_no_refcount(cache=True)
 def _collide_step(b, c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb, cell_first, max_width,
-                  new_cts, new_timp, scratch, ids, out):
-    """``b2ContactManager::Collide`` for walker ``b``: manifolds from the positions the last step left,
-    impulses carried over by feature key, begin/end contact events."""
-    n_new = _collide_walker(c[b], a[b], fkind, fnv, fverts, fnormals, faabb, cell_first, max_width, new_cts,
-                            scratch, ids, out)
-    n_old = ncts[b]
+                  new_cts, new_timp, scratch, ids, out, trees):
+    """``b2ContactManager::Collide`` for walker ``b``, over its contacts newest first as Box2D's contact
+    list: a contact whose fat AABBs no longer overlap is destroyed (``EndContact`` if it touched), the
+    others get their manifold from the positions the last step left (``b2Contact::Update``: impulses carried
+    over by feature key, ``BeginContact``/``EndContact`` when touching changes). The touching rows are kept
+    newest first, the order the island solves them in."""
+    _find_new_contacts(b, trees, faabb, cell_first, max_width)  # after a reset: the first Step's query
+    box, node, meta, proxies, stack, rule, pairs, pmeta, fix_proxy = trees
+    bb = box[b]
+    pb = pairs[b]
+    n_pairs = pmeta[b, PM_COUNT]
+    cb = c[b]
+    ab = a[b]
     old = cts[b]
     told = timp[b]
+    n_old = ncts[b]
+    n_new = 0
+    for i in range(n_pairs - 1, -1, -1):
+        k = pb[i, P_BODY]
+        j = pb[i, P_FIX]
+        was = _row_index(old, n_old, k, j) >= 0
+        if not _fat_overlap(bb, fix_proxy[j], proxies[b, k]):
+            pb[i, P_BODY] = -1  # destroyed below
+            if was:
+                _contact_event(b, flags, k, False)
+            continue
+        px, py, pc, ps = _body_transform(cb, ab, k)
+        npts = _collide_pair(k, j, px, py, pc, ps, fkind, fnv, fverts, fnormals, out, scratch, ids)
+        if npts > 0 and n_new < new_cts.shape[0]:
+            for q in range(CONTACT_WIDTH):
+                new_cts[n_new, q] = out[q]
+            n_new += 1
+        if (npts > 0) != was:
+            _contact_event(b, flags, k, npts > 0)
+    m = 0
+    for i in range(n_pairs):
+        if pb[i, P_BODY] >= 0:
+            if m != i:
+                for f in range(3):
+                    pb[m, f] = pb[i, f]
+            m += 1
+    pmeta[b, PM_COUNT] = m
     _match_impulses(old, told, n_old, new_cts, new_timp, 0, n_new)
-    _contact_events(b, flags, old, n_old, new_cts, n_new, -1)
     for ci in range(n_new):
         for q in range(CONTACT_WIDTH):
             old[ci, q] = new_cts[ci, q]
@@ -2510,15 +2920,16 @@ def _observe(b, action, c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts
     ob[1] = 2.0 * wb[0] / FPS
     ob[2] = 0.3 * vb[0, 0] * (VIEWPORT_W / SCALE) / FPS
     ob[3] = 0.3 * vb[0, 1] * (VIEWPORT_H / SCALE) / FPS
-    ob[4] = ab[1] - ab[0] - JOINT_REFERENCE_NB[0]
-    ob[5] = (wb[1] - wb[0]) / SPEED_HIP
-    ob[6] = ab[2] - ab[1] + 1.0
-    ob[7] = (wb[2] - wb[1]) / SPEED_KNEE
+    # joint.angle and joint.speed are Box2D's float32 differences (GetJointAngle, GetJointSpeed)
+    ob[4] = F32(ab[1]) - F32(ab[0]) - J_REFERENCE32[0]
+    ob[5] = np.float64(F32(wb[1]) - F32(wb[0])) / SPEED_HIP
+    ob[6] = np.float64(F32(ab[2]) - F32(ab[1]) - J_REFERENCE32[1]) + 1.0
+    ob[7] = np.float64(F32(wb[2]) - F32(wb[1])) / SPEED_KNEE
     ob[8] = flags[b, 0]
-    ob[9] = ab[3] - ab[0] - JOINT_REFERENCE_NB[2]
-    ob[10] = (wb[3] - wb[0]) / SPEED_HIP
-    ob[11] = ab[4] - ab[3] + 1.0
-    ob[12] = (wb[4] - wb[3]) / SPEED_KNEE
+    ob[9] = F32(ab[3]) - F32(ab[0]) - J_REFERENCE32[2]
+    ob[10] = np.float64(F32(wb[3]) - F32(wb[0])) / SPEED_HIP
+    ob[11] = np.float64(F32(ab[4]) - F32(ab[3]) - J_REFERENCE32[3]) + 1.0
+    ob[12] = np.float64(F32(wb[4]) - F32(wb[3])) / SPEED_KNEE
     ob[13] = flags[b, 1]
     for i in range(NUM_LIDAR):
         ob[14 + i] = fractions[i]
@@ -2552,8 +2963,11 @@ def _alloc_scratch(lanes):
     ids = np.zeros((6, 4), dtype=np.int64)
     out = np.zeros(CONTACT_WIDTH)
     fractions = np.zeros(NUM_LIDAR)
-    toi = (np.zeros(NUM_BODIES), np.zeros((8, 2)), np.zeros(NUM_BODIES, dtype=np.int64),
-           np.zeros((16, 2), dtype=np.int64))
+    toi_pair = (np.zeros(MAX_PAIRS, dtype=np.int64), np.zeros(MAX_PAIRS), np.zeros(MAX_PAIRS, dtype=np.int64),
+                np.zeros(MAX_PAIRS, dtype=np.int64))  # per contact: TOI cached, its alpha, events, disabled
+    gjk = (np.zeros(13, dtype=np.int64), np.zeros(1, dtype=np.float32), np.zeros((3, 7), dtype=np.float32),
+           np.zeros((3, 2), dtype=np.int64))  # simplex cache and simplex
+    toi = (np.zeros(NUM_BODIES), toi_pair, np.zeros((MAX_PAIRS, 2)), gjk)
     start = (np.zeros((lanes, NUM_BODIES, 2)), np.zeros((lanes, NUM_BODIES)))
     spare = (_new_lanes(lanes), np.zeros(lanes, dtype=np.int64))  # the position iterations' packed lanes
     order = (np.zeros(lanes, dtype=np.int64), np.zeros(lanes, dtype=np.int64))
@@ -2573,7 +2987,7 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
     c0s, a0s = start
     for li in range(nl):
         _collide_step(walkers[li], c, a, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals, faabb,
-                      cell_first, max_width, new_cts, new_timp, scratch, ids, out)
+                      cell_first, max_width, new_cts, new_timp, scratch, ids, out, trees)
     _lane_order(walkers, nl, cts, ncts, order, keys)
     for li in range(nl):
         b = order[li]
@@ -2595,15 +3009,16 @@ def _step_lanes(walkers, nl, actions, force_x, state, course, vel_iters, pos_ite
     _close_groups(n_pad, ws)
     _solve_lanes(n_pad, body, jnt, con, ngrp, span, lane, trig, force_x, vel_iters, pos_iters, vel_tol,
                  spare)
-    alpha0, wv, counts, dis = toi
+    alpha0, toi_pair, sal, gjk = toi
     for li in range(nl):
         b = order[li]
         _unpack_lane(li, b, c, a, v, w, j_imp, j_motor, j_limit, cts, timp, ncts, ws)
         _sync_tree(b, trees, c0s[li], a0s[li], c[b], a[b])
+        _find_new_contacts(b, trees, faabb, cell_first, max_width)
         if use_toi:
             _solve_toi(b, c, a, v, w, c0s[li], a0s[li], alpha0, cts, timp, ncts, flags, fkind, fnv, fverts,
                        fnormals, faabb, cell_first, max_width, vel_iters, scratch, ids, out, new_cts,
-                       new_timp, wv, counts, dis, vel_tol, ws1, spare, trees)
+                       new_timp, toi_pair, sal, gjk, vel_tol, ws1, spare, trees)
         r, t, f = _observe(b, actions[b], c, a, v, w, flags, prev_shaping, obs, fkind, fnv, fverts, fnormals,
                            faabb, cell_first, max_width, fractions, trees)
         rewards[b] = r

@@ -28,8 +28,8 @@ To report what the reference reports, this module keeps the same tree, built and
 
 All AABB and cost arithmetic is float32, as in Box2D: ties in the cost heuristic and the containment test
 decide the tree's shape, so they must round the same way. The shape ray tests (``ray_edge``,
-``ray_polygon``: ``b2EdgeShape::RayCast``, ``b2PolygonShape::RayCast``) run in float64 on float32 inputs
-(the fraction agrees with Box2D's to ~1e-7).
+``ray_polygon``: ``b2EdgeShape::RayCast``, ``b2PolygonShape::RayCast``) are float32 too, in Box2D's order,
+so the fractions are Box2D's bit for bit.
 
 State of one tree: ``box`` (capacity, 4) float32 fat AABBs (lower x, lower y, upper x, upper y), ``node``
 (capacity, 5) int64 (parent / next free, child1, child2, height, user), ``meta`` (3,) int64 (root, free list
@@ -360,52 +360,74 @@ def body_transform32(cx, cy, angle, lcx, lcy):
 
 @njit_no_refcount(cache=True)
 def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
-    """``b2EdgeShape::RayCast`` (2.3) of p1 + t d, t in [0, max_fraction]; -1 when missed."""
+    """``b2EdgeShape::RayCast`` (2.3) of p1 + t d, t in [0, max_fraction], in Box2D's float32 arithmetic
+    (the edge's body at the origin); -1 when missed."""
+    p1x = np.float32(p1x)
+    p1y = np.float32(p1y)
+    dx = np.float32(dx)
+    dy = np.float32(dy)
+    v1x = np.float32(v1x)
+    v1y = np.float32(v1y)
+    v2x = np.float32(v2x)
+    v2y = np.float32(v2y)
     ex = v2x - v1x
     ey = v2y - v1y
-    ln = math.sqrt(ex * ex + ey * ey)
-    nx = ey / ln
-    ny = -ex / ln
+    nx = ey  # b2Vec2 normal(e.y, -e.x); normal.Normalize()
+    ny = -ex
+    ln = np.float32(math.sqrt(nx * nx + ny * ny))
+    if ln >= np.float32(1.1920929e-07):
+        inv = _F1 / ln
+        nx = nx * inv
+        ny = ny * inv
     numerator = nx * (v1x - p1x) + ny * (v1y - p1y)
     denominator = nx * dx + ny * dy
-    if denominator == 0.0:
+    if denominator == _F0:
         return -1.0
     t = numerator / denominator
-    if t < 0.0 or max_fraction < t:
+    if t < _F0 or np.float32(max_fraction) < t:
         return -1.0
     qx = p1x + t * dx
     qy = p1y + t * dy
-    rr = ex * ex + ey * ey
-    if rr == 0.0:
+    rx = v2x - v1x
+    ry = v2y - v1y
+    rr = rx * rx + ry * ry
+    if rr == _F0:
         return -1.0
-    s = ((qx - v1x) * ex + (qy - v1y) * ey) / rr
-    if s < 0.0 or 1.0 < s:
+    s = ((qx - v1x) * rx + (qy - v1y) * ry) / rr
+    if s < _F0 or _F1 < s:
         return -1.0
-    return t
+    return float(t)
 
 
 @njit_no_refcount(cache=True)
 def ray_polygon(p1x, p1y, dx, dy, max_fraction, verts, normals, nv):
-    """``b2PolygonShape::RayCast`` (2.3) against a static polygon; -1 when missed or starting inside."""
-    lower = 0.0
-    upper = max_fraction
+    """``b2PolygonShape::RayCast`` (2.3) against a static polygon, float32; -1 when missed or starting
+    inside."""
+    p1x = np.float32(p1x)
+    p1y = np.float32(p1y)
+    dx = np.float32(dx)
+    dy = np.float32(dy)
+    lower = _F0
+    upper = np.float32(max_fraction)
     index = -1
     for i in range(nv):
-        numerator = normals[i, 0] * (verts[i, 0] - p1x) + normals[i, 1] * (verts[i, 1] - p1y)
-        denominator = normals[i, 0] * dx + normals[i, 1] * dy
-        if denominator == 0.0:
-            if numerator < 0.0:
+        nx = np.float32(normals[i, 0])
+        ny = np.float32(normals[i, 1])
+        numerator = nx * (np.float32(verts[i, 0]) - p1x) + ny * (np.float32(verts[i, 1]) - p1y)
+        denominator = nx * dx + ny * dy
+        if denominator == _F0:
+            if numerator < _F0:
                 return -1.0
         else:
-            if denominator < 0.0 and numerator < lower * denominator:
+            if denominator < _F0 and numerator < lower * denominator:
                 lower = numerator / denominator
                 index = i
-            elif denominator > 0.0 and numerator < upper * denominator:
+            elif denominator > _F0 and numerator < upper * denominator:
                 upper = numerator / denominator
         if upper < lower:
             return -1.0
     if index >= 0:
-        return lower
+        return float(lower)
     return -1.0
 
 
@@ -437,11 +459,11 @@ def ray_cast_first(box, node, meta, p1x, p1y, p2x, p2y, fkind, fnv, fverts, fnor
     sly = min(p1y, ty)
     sux = max(p1x, tx)
     suy = max(p1y, ty)
-    # the shape tests in float64 on the float32 points, d = p2 - p1 as b2Shape::RayCast forms it
-    q1x = float(p1x)
-    q1y = float(p1y)
-    ddx = float(p2x) - q1x
-    ddy = float(p2y) - q1y
+    # the shape tests (float32), d = p2 - p1 as b2Shape::RayCast forms it
+    q1x = p1x
+    q1y = p1y
+    ddx = p2x - p1x
+    ddy = p2y - p1y
     n = 0
     stack[n] = meta[M_ROOT]
     n += 1
