@@ -10,19 +10,22 @@ simulator: uber-research/poet ``bipedal_walker_custom.py`` on pybox2d 2.3 (Box2D
 * four revolute joints (``b2RevoluteJoint`` 2.3: point constraint, motor in torque mode, angle limits with
   the limit states and their impulse resets);
 * contacts of the five walker bodies with the course's static fixtures only (the walker's filter bits
-  exclude self-contact): ground edges through ``b2EPCollider`` (edges without neighbour vertices, as the
-  reference builds one body per edge), obstacle boxes through ``b2CollidePolygons``; feature ids and
-  warm-started normal and friction impulses carried between steps as ``b2Contact::Update`` does;
+  exclude self-contact): a contact exists while the fat AABBs of the body's and the fixture's proxies
+  overlap (``b2ContactManager``: created by ``FindNewContacts`` in the broad phase's pair order, destroyed by
+  ``Collide``), so contacts are visited and solved in Box2D's order (newest first); ground edges through
+  ``b2EPCollider`` (edges without neighbour vertices, as the reference builds one body per edge), obstacle
+  boxes through ``b2CollidePolygons``; feature ids and warm-started normal and friction impulses carried
+  between steps as ``b2Contact::Update`` does;
 * ``b2Island::Solve`` in Box2D's order: integrate velocities, initialise contacts, warm start, joints'
   initialisation, ``velocity_iterations`` x (joints, then contacts, two-point contacts with the block
   solver), integrate positions (with Box2D's translation/rotation clamps), ``position_iterations`` x
   (contacts, then joints) with the same early exit;
 * contact events at the start of each step as ``b2ContactManager::Collide`` (touching is decided from the
   positions the previous step left), giving the reference's ``ground_contact`` flags and ``game_over``;
-* continuous collision as ``b2World::SolveTOI``: ``b2TimeOfImpact`` (conservative advancement on separating
-  axes, secant/bisection root finder, same target and tolerance) of each walker body against the course,
-  the earliest impact first; the body goes back to it, its contacts are updated (events included), 20
-  TOI position iterations and the velocity iterations run on it alone, and it moves on for the rest of
+* continuous collision as ``b2World::SolveTOI``: ``b2TimeOfImpact`` (GJK's ``b2Distance`` with its simplex
+  cache, ``b2SeparationFunction``, the secant/bisection root finder) of each contact, cached until its body
+  moves, the earliest impact first; the body goes back to it, its contacts are updated (events included),
+  20 TOI position iterations and the velocity iterations run on it alone, and it moves on for the rest of
   the step (joints are not part of these sub-steps, as in Box2D). It matters: the reference's reset drops
   the legs onto the ground through the joints' position correction, and every fast footfall is one;
 * ``b2BroadPhase``'s dynamic tree (``fast_tree``), one per walker: the course's proxies and the walker's
@@ -33,17 +36,13 @@ simulator: uber-research/poet ``bipedal_walker_custom.py`` on pybox2d 2.3 (Box2D
   reports the nearest instead), the 24-number observation, the reward, the termination and the episode cap
   of ``box2d_env.WalkerCourseSim._step``.
 
-Only the course fixtures whose x range overlaps a body's box (contacts, impacts) are tested: the fixtures
-are sorted by their left end and a per-terrain-step table gives the first candidate.
-
-Differences from Box2D (docs/walker.md lists them with their effect): the solver computes in float32 as
-Box2D, with its own vectorisable sinf/cosf (1-2 ulps, as libm's); collision, time of impact, lidar and the
-observation in float64 (the course geometry and the walker's shapes are rounded to float32 first, so shapes
-are Box2D's); the closest
-features that seed ``b2TimeOfImpact`` come from enumerating vertex-edge pairs, not from GJK's simplex (they
-differ only on ties, e.g. a foot parallel to the ground); the contacts inside the solver are ordered by body
-(Box2D's island order) and then by fixture position from the right, approximating Box2D's
-contact-creation order; no sleeping (the motors are set every step, which keeps Box2D's bodies awake).
+Everything Box2D computes is computed here in Box2D's float32 arithmetic and operation order: the mass data
+(``b2PolygonShape::ComputeMass``), b2Settings' constants as the compiler folds them, glibc's ``sinf``/
+``cosf`` (transcribed, vectorisable), collision, time of impact, the solver, the ray casts and the
+observation's joint angles and speeds. With continuous collision off in both simulators the trajectories,
+observations and rewards are Box2D's bit for bit (tested); with it on they agree to an ulp after the reset
+and part later (docs/walker.md, "Differences from Box2D"). No sleeping (the motors are set every step,
+which keeps Box2D's bodies awake).
 
 Layout: every walker's state lives in plain float64/int64 arrays whose first axis is the walker. A step of
 a chunk of walkers (``_step_lanes``) runs the per-walker phases (collision, then after the solve time of
