@@ -408,6 +408,16 @@ def _key(index_a, index_b, type_a, type_b):
 # ---------------------------------------------------------------------- collision (b2Collision 2.3)
 
 
+@njit(cache=True, inline="always")
+def _normalize32(x, y):
+    """``b2Vec2::Normalize`` in float32: times the inverse length; a vector shorter than epsilon is kept."""
+    ln = math.sqrt(x * x + y * y)
+    if ln < _EPSILON32:
+        return x, y
+    inv = _ONE / ln
+    return x * inv, y * inv
+
+
 @njit_no_refcount(cache=True)
 def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
     """``b2ClipSegmentToLine`` in float32 (normal, offset float32; the points are float32 values held in
@@ -463,12 +473,7 @@ def _collide_edge_polygon(ex1_, ey1_, ex2_, ey2_, pv, pn, npv, lcx_, lcy_, px, p
     cby = (ps * lcx + pc * lcy) + py
     dx = ex2 - ex1
     dy = ey2 - ey1
-    ln = math.sqrt(dx * dx + dy * dy)
-    if ln < _EPSILON32:  # b2Vec2::Normalize leaves a degenerate edge as it is
-        e1x, e1y = dx, dy
-    else:
-        inv = _ONE / ln
-        e1x, e1y = dx * inv, dy * inv
+    e1x, e1y = _normalize32(dx, dy)
     n1x = e1y
     n1y = -e1x
     offset1 = n1x * (cbx - ex1) + n1y * (cby - ey1)
@@ -715,11 +720,7 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     v12x, v12y = F32(v1s[iv2, 0]), F32(v1s[iv2, 1])
     ltx = v12x - v11x
     lty = v12y - v11y
-    ln = math.sqrt(ltx * ltx + lty * lty)
-    if ln >= _EPSILON32:  # b2Vec2::Normalize: times the inverse length
-        inv = _ONE / ln
-        ltx = ltx * inv
-        lty = lty * inv
+    ltx, lty = _normalize32(ltx, lty)
     local_nx = lty  # b2Cross(v, 1) = (v.y, -v.x)
     local_ny = -ltx
     plane_x = _HALF * (v11x + v12x)
@@ -863,8 +864,10 @@ def _contact_event(b, flags, k, begin):
 
 @njit(cache=True, inline="always")
 def _row_index(rows, n, k, j):
+    """The first of ``rows[:n]`` whose first two columns are (body k, course fixture j), or -1: contact rows
+    (``_C_BODY``, ``_C_FIX``) and pair rows (``P_BODY``, ``P_FIX``) alike."""
     for i in range(n):
-        if rows[i, _C_BODY] == k and rows[i, _C_FIX] == j:
+        if rows[i, 0] == k and rows[i, 1] == j:
             return i
     return -1
 
@@ -976,6 +979,15 @@ def _simplex_copy(sv, si_, dst, src):
 
 
 @njit(cache=True, inline="always")
+def _simplex_segment(sv, p, q, dp, dq):
+    """Barycentric coordinates of the closest point on the segment of simplex vertices p and q (the
+    region's two sub-determinants, ``b2Simplex::Solve2``/``Solve3``)."""
+    inv = _ONE / (dp + dq)
+    sv[p, _SV_A] = dp * inv
+    sv[q, _SV_A] = dq * inv
+
+
+@njit(cache=True, inline="always")
 def _simplex_metric(sv, count):
     """``b2Simplex::GetMetric``."""
     if count == 2:
@@ -1033,9 +1045,7 @@ def _distance(av, na, bv, nb, px, py, co, sn, cache_i, cache_m, sv, si_):
                     count = 1
                     _simplex_copy(sv, si_, 0, 1)
                 else:
-                    inv = _ONE / (d12_1 + d12_2)
-                    sv[0, _SV_A] = d12_1 * inv
-                    sv[1, _SV_A] = d12_2 * inv
+                    _simplex_segment(sv, 0, 1, d12_1, d12_2)
                     count = 2
         elif count == 3:  # b2Simplex::Solve3
             w1x, w1y = sv[0, _SV_WX], sv[0, _SV_WY]
@@ -1058,14 +1068,10 @@ def _distance(av, na, bv, nb, px, py, co, sn, cache_i, cache_m, sv, si_):
                 sv[0, _SV_A] = _ONE
                 count = 1
             elif d12_1 > _Z and d12_2 > _Z and d123_3 <= _Z:
-                inv = _ONE / (d12_1 + d12_2)
-                sv[0, _SV_A] = d12_1 * inv
-                sv[1, _SV_A] = d12_2 * inv
+                _simplex_segment(sv, 0, 1, d12_1, d12_2)
                 count = 2
             elif d13_1 > _Z and d13_2 > _Z and d123_2 <= _Z:
-                inv = _ONE / (d13_1 + d13_2)
-                sv[0, _SV_A] = d13_1 * inv
-                sv[2, _SV_A] = d13_2 * inv
+                _simplex_segment(sv, 0, 2, d13_1, d13_2)
                 count = 2
                 _simplex_copy(sv, si_, 1, 2)
             elif d12_1 <= _Z and d23_2 <= _Z:
@@ -1077,9 +1083,7 @@ def _distance(av, na, bv, nb, px, py, co, sn, cache_i, cache_m, sv, si_):
                 count = 1
                 _simplex_copy(sv, si_, 0, 2)
             elif d23_1 > _Z and d23_2 > _Z and d123_1 <= _Z:
-                inv = _ONE / (d23_1 + d23_2)
-                sv[1, _SV_A] = d23_1 * inv
-                sv[2, _SV_A] = d23_2 * inv
+                _simplex_segment(sv, 1, 2, d23_1, d23_2)
                 count = 2
                 _simplex_copy(sv, si_, 0, 2)
             else:
@@ -1210,22 +1214,14 @@ def _time_of_impact(k, c0x, c0y, a0, cx, cy, a, av, na, cache_i, cache_m, sv, si
             pby = (sn * lbx + co * lby) + py
             axx = pbx - F32(av[cache_i[1], 0])
             axy = pby - F32(av[cache_i[1], 1])
-            ln = math.sqrt(axx * axx + axy * axy)
-            if ln >= _EPSILON32:
-                inv = _ONE / ln
-                axx = axx * inv
-                axy = axy * inv
+            axx, axy = _normalize32(axx, axy)
         elif cache_i[1] == cache_i[2]:  # two points on B, one on A: face B
             kind = 2
             b1x, b1y = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
             b2x, b2y = F32(bv[cache_i[5], 0]), F32(bv[cache_i[5], 1])
             axx = b2y - b1y  # b2Cross(b2 - b1, 1)
             axy = -(b2x - b1x)
-            ln = math.sqrt(axx * axx + axy * axy)
-            if ln >= _EPSILON32:
-                inv = _ONE / ln
-                axx = axx * inv
-                axy = axy * inv
+            axx, axy = _normalize32(axx, axy)
             nx = co * axx - sn * axy
             ny = sn * axx + co * axy
             lpx = _HALF * (b1x + b2x)
@@ -1242,11 +1238,7 @@ def _time_of_impact(k, c0x, c0y, a0, cx, cy, a, av, na, cache_i, cache_m, sv, si
             a2x, a2y = F32(av[cache_i[2], 0]), F32(av[cache_i[2], 1])
             axx = a2y - a1y
             axy = -(a2x - a1x)
-            ln = math.sqrt(axx * axx + axy * axy)
-            if ln >= _EPSILON32:
-                inv = _ONE / ln
-                axx = axx * inv
-                axy = axy * inv
+            axx, axy = _normalize32(axx, axy)
             lpx = _HALF * (a1x + a2x)
             lpy = _HALF * (a1y + a2y)
             lbx, lby = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
@@ -1322,6 +1314,19 @@ def _static_alpha(sal, nsal, j):
         if sal[q, 0] == j:
             return q
     return -1
+
+
+@njit(cache=True, inline="always")
+def _set_static_alpha(sal, nsal, j, alpha):
+    """Course body j's sweep start moves to ``alpha`` (``b2Sweep::Advance`` of a static body: its pose stays,
+    its alpha0 changes); returns the new count of entries."""
+    q = _static_alpha(sal, nsal, j)
+    if q < 0:
+        q = nsal
+        sal[q, 0] = j
+        nsal += 1
+    sal[q, 1] = alpha
+    return nsal
 
 
 @njit_no_refcount(cache=True)
@@ -1402,11 +1407,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
                 al0 = sa0
                 if sa0 < ka0:
                     al0 = ka0
-                    if q < 0:
-                        q = nsal
-                        sal[q, 0] = j
-                        nsal += 1
-                    sal[q, 1] = ka0
+                    nsal = _set_static_alpha(sal, nsal, j, ka0)
                 elif ka0 < sa0:
                     al0 = sa0
                     _sweep_advance(c0, a0, alpha0, cb, ab, k, sa0)
@@ -1449,11 +1450,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
             if q >= 0:
                 sal[q, 1] = s_sal
             continue
-        if q < 0:
-            q = nsal
-            sal[q, 0] = j
-            nsal += 1
-        sal[q, 1] = min_alpha
+        nsal = _set_static_alpha(sal, nsal, j, min_alpha)
         # the island: the impact's contact, then the body's other contacts newest first, each updated at the
         # pose of the impact (a course body touched this way has its sweep start advanced too)
         body, jnt, con, lane, ngrp, span, trig, gcount = ws1
@@ -1479,12 +1476,7 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
             if touching != was:
                 _contact_event(b, flags, k, touching)
             if touching:
-                qo = _static_alpha(sal, nsal, jo)
-                if qo < 0:
-                    qo = nsal
-                    sal[qo, 0] = jo
-                    nsal += 1
-                sal[qo, 1] = min_alpha
+                nsal = _set_static_alpha(sal, nsal, jo, min_alpha)
                 if m < GROUP:
                     r = _row_index(cts[b], ncts[b], k, jo)
                     _pack_contact(slot + m, 0, cts[b], timp[b], r, con, False)
@@ -1559,7 +1551,8 @@ LIDAR_RULES = ("first", "nearest")
 
 
 MAX_PAIRS = 48  # live broad-phase pairs (walker body, course fixture) per walker: fat AABBs that overlap
-P_BODY, P_FIX, P_STAMP = 0, 1, 2  # a pair's row: body, sorted fixture index, creation stamp
+P_BODY, P_FIX, P_STAMP = 0, 1, 2  # a pair's row: body, sorted fixture index (as a contact row's first two
+# columns, so _row_index finds both), creation stamp
 PM_COUNT, PM_STAMP, PM_MOVED = 0, 1, 2  # pair meta: live pairs, next stamp, proxies moved since last query
 
 
@@ -1643,14 +1636,6 @@ def _fat_overlap(box, i, j):
     return True
 
 
-@njit(cache=True, inline="always")
-def _pair_index(pairs, n, k, j):
-    for i in range(n):
-        if pairs[i, P_BODY] == k and pairs[i, P_FIX] == j:
-            return i
-    return -1
-
-
 @njit_no_refcount(cache=True)
 def _find_new_contacts(b, trees, faabb, cell_first, max_width):
     """``b2ContactManager::FindNewContacts`` for walker ``b``: every proxy moved since the last call is
@@ -1677,7 +1662,7 @@ def _find_new_contacts(b, trees, faabb, cell_first, max_width):
         j = _first_candidate(cell_first, max_width, np.float64(bb[pk, 0]) - 0.2)
         while j < nfix and faabb[j, 0] - 0.2 <= bb[pk, 2]:
             g = fix_proxy[j]
-            if _fat_overlap(bb, g, pk) and _pair_index(pb, n, k, j) < 0 and n < MAX_PAIRS:
+            if _fat_overlap(bb, g, pk) and _row_index(pb, n, k, j) < 0 and n < MAX_PAIRS:
                 pb[n, P_BODY] = k
                 pb[n, P_FIX] = j
                 pb[n, P_STAMP] = g * cap + pk  # the pair buffer's sort key, replaced by the stamp below
