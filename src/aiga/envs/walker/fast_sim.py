@@ -266,16 +266,14 @@ def polygon_centroid(verts: np.ndarray) -> np.ndarray:
     n = len(v)
     cx, cy, area = f(0.0), f(0.0), f(0.0)
     inv3 = f(1.0) / f(3.0)
-    for i in range(n):
+    for i in range(n):  # Box2D's reference point pRef is the origin, so e1 = p2, e2 = p3
         j = i + 1 if i + 1 < n else 0
-        e1x, e1y = v[i, 0] - f(0.0), v[i, 1] - f(0.0)
-        e2x, e2y = v[j, 0] - f(0.0), v[j, 1] - f(0.0)
-        d = e1x * e2y - e1y * e2x
+        d = v[i, 0] * v[j, 1] - v[i, 1] * v[j, 0]
         tri = f(0.5) * d
         area = area + tri
         w = tri * inv3
-        cx = cx + w * ((f(0.0) + v[i, 0]) + v[j, 0])
-        cy = cy + w * ((f(0.0) + v[i, 1]) + v[j, 1])
+        cx = cx + w * (v[i, 0] + v[j, 0])
+        cy = cy + w * (v[i, 1] + v[j, 1])
     inv_area = f(1.0) / area
     return np.array([float(cx * inv_area), float(cy * inv_area)])
 
@@ -380,8 +378,13 @@ class CourseArrays:
                                           side="left").astype(np.int64)
         self.push = float(course.push)
         self.n_obstacles = n_obs
-        # Box2D's broad-phase tree once the reference's reset created the course (each walker copies it)
+        # Box2D's broad-phase tree once the reference's reset created the course (each walker copies it),
+        # and each sorted fixture's proxy id in it (its leaves: allocated nodes of height 0)
         self.tree = fast_tree.tree_for_course(self.ids, self.kind, self.nv, self.verts)
+        node = self.tree[1]
+        leaves = np.flatnonzero(node[:, fast_tree.N_HEIGHT] == 0)
+        self.fix_proxy = np.full(n, -1, dtype=np.int64)
+        self.fix_proxy[node[leaves, fast_tree.N_USER]] = leaves
 
     def args(self) -> tuple:
         return (self.kind, self.nv, self.verts, self.normals, self.aabb, self.cell_first, self.max_width)
@@ -769,14 +772,11 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
 
 @njit_no_refcount(cache=True)
 def _body_transform(c, a, k):
-    """Body k's transform (``b2Body::SynchronizeTransform``, float32): origin and rotation (cos, sin) from
-    its centre of mass c[k] and angle a[k]; sin/cos are libm's ``sinf``/``cosf`` as Box2D's ``b2Rot``."""
-    ak = F32(a[k])
-    si = math.sin(ak)
-    co = math.cos(ak)
-    lx = F32(BODY_LOCAL_CENTER_NB[k, 0])
-    ly = F32(BODY_LOCAL_CENTER_NB[k, 1])
-    return F32(c[k, 0]) - (co * lx - si * ly), F32(c[k, 1]) - (si * lx + co * ly), co, si
+    """Body k's transform (``fast_tree.body_transform32``, float32) from its centre of mass c[k] and angle
+    a[k]: origin and rotation as (px, py, cos, sin)."""
+    px, py, si, co = fast_tree.body_transform32(c[k, 0], c[k, 1], a[k], BODY_LOCAL_CENTER_NB[k, 0],
+                                                BODY_LOCAL_CENTER_NB[k, 1])
+    return px, py, co, si
 
 
 BODY_LOCAL_CENTER_NB = BODY_LOCAL_CENTER  # global array, frozen into the compiled code
@@ -905,8 +905,6 @@ def _match_impulses(old, told, n_old, new, tnew, n0, n1):
 
 # ---------------------------------------------------------------------- continuous collision (SolveTOI)
 
-TOI_TARGET = max(LINEAR_SLOP, 2.0 * POLYGON_RADIUS - 3.0 * LINEAR_SLOP)
-TOI_TOLERANCE = 0.25 * LINEAR_SLOP
 TOI_BAUMGARTE = 0.75
 TOI_POSITION_ITERATIONS = 20
 POLICY_SIZE = 24 * 40 + 40 + 40 * 40 + 40 + 40 * 4 + 4  # the 24-40-40-4 MLP's parameters
@@ -928,14 +926,10 @@ TOI_FAILED, TOI_OVERLAPPED, TOI_TOUCHING, TOI_SEPARATED = 1, 2, 3, 4
 def _sweep_xf(k, c0x, c0y, a0, cx, cy, a, beta):
     """``b2Sweep::GetTransform`` of body k's sweep at beta, float32: (px, py, cos, sin)."""
     one_b = _ONE - beta
-    px = one_b * c0x + beta * cx
-    py = one_b * c0y + beta * cy
-    ang = one_b * a0 + beta * a
-    si = math.sin(ang)
-    co = math.cos(ang)
-    lx = LOCAL_CENTER32[k, 0]
-    ly = LOCAL_CENTER32[k, 1]
-    return px - (co * lx - si * ly), py - (si * lx + co * ly), co, si
+    px, py, si, co = fast_tree.body_transform32(one_b * c0x + beta * cx, one_b * c0y + beta * cy,
+                                                one_b * a0 + beta * a, LOCAL_CENTER32[k, 0],
+                                                LOCAL_CENTER32[k, 1])
+    return px, py, co, si
 
 
 @njit(cache=True, inline="always")
@@ -1334,13 +1328,15 @@ def _update_contact(b, k, j, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts,
                     scratch, ids, out):
     """``b2Contact::Update`` of one contact (body k, fixture j) at body k's pose now: its row in ``cts`` is
     replaced by the new manifold (impulses carried over by feature key), dropped when it no longer touches;
-    the listener hears the change. Returns whether it touches."""
+    the listener hears a change of touching (``_contact_event``). Returns whether it touches."""
     px, py, pc, ps = _body_transform(cb, ab, k)
     npts = _collide_pair(k, j, px, py, pc, ps, fkind, fnv, fverts, fnormals, out, scratch, ids)
     old = cts[b]
     told = timp[b]
     n_old = ncts[b]
     r = _row_index(old, n_old, k, j)
+    if (npts > 0) != (r >= 0):
+        _contact_event(b, flags, k, npts > 0)
     if npts > 0:
         for q in range(CONTACT_WIDTH):
             new_cts[0, q] = out[q]
@@ -1436,11 +1432,8 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
         cb[k, 0] = c0[k, 0]
         cb[k, 1] = c0[k, 1]
         ab[k] = a0[k]
-        was = _row_index(cts[b], ncts[b], k, j) >= 0
         touching = _update_contact(b, k, j, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals,
                                    new_cts, new_timp, scratch, ids, out)
-        if touching != was:
-            _contact_event(b, flags, k, touching)
         toi_valid[mi] = 0
         toi_count[mi] += 1
         if not touching:  # not solid: restore the sweeps, disable the contact for this step
@@ -1470,11 +1463,8 @@ def _solve_toi(b, c, a, v, w, c0, a0, alpha0, cts, timp, ncts, flags, fkind, fnv
                 continue
             jo = pb[i, P_FIX]
             toi_off[i] = 0  # Update re-enables a contact
-            was = _row_index(cts[b], ncts[b], k, jo) >= 0
             touching = _update_contact(b, k, jo, cb, ab, cts, timp, ncts, flags, fkind, fnv, fverts, fnormals,
                                        new_cts, new_timp, scratch, ids, out)
-            if touching != was:
-                _contact_event(b, flags, k, touching)
             if touching:
                 nsal = _set_static_alpha(sal, nsal, jo, min_alpha)
                 if m < GROUP:
@@ -1577,12 +1567,8 @@ def _tree0(course_arrays: CourseArrays, lidar: str) -> tuple:
 
     if lidar not in LIDAR_RULES:
         raise AigaError(f"lidar must be one of {', '.join(LIDAR_RULES)}, got {lidar!r}")
-    box, node, meta = course_arrays.tree
-    fix_proxy = np.full(len(course_arrays.ids), -1, dtype=np.int64)
-    for i in range(len(node)):
-        if node[i, fast_tree.N_HEIGHT] == 0:  # an allocated leaf (free nodes have height -1)
-            fix_proxy[node[i, fast_tree.N_USER]] = i
-    return (box, node, meta, np.array([LIDAR_RULES.index(lidar)], dtype=np.int64), fix_proxy)
+    rule = np.array([LIDAR_RULES.index(lidar)], dtype=np.int64)
+    return (*course_arrays.tree, rule, course_arrays.fix_proxy)
 
 
 @njit(cache=True)

@@ -388,12 +388,10 @@ def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
         return -1.0
     qx = p1x + t * dx
     qy = p1y + t * dy
-    rx = v2x - v1x
-    ry = v2y - v1y
-    rr = rx * rx + ry * ry
+    rr = ex * ex + ey * ey  # r = v2 - v1 is e
     if rr == _F0:
         return -1.0
-    s = ((qx - v1x) * rx + (qy - v1y) * ry) / rr
+    s = ((qx - v1x) * ex + (qy - v1y) * ey) / rr
     if s < _F0 or _F1 < s:
         return -1.0
     return float(t)
