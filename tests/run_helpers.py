@@ -14,7 +14,32 @@ from pathlib import Path
 ENV = {**os.environ, "AIGA_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
 
 
+WALKER_COMMANDS = ("es", "poet", "render")
+_fast_sim_ready = False
+
+
+def warm_fast_sim() -> None:
+    """Compile the walker's fast simulator here, once, so that its numba cache is on disk before a command
+    that simulates walkers (``fast`` is their default) runs: otherwise the first such subprocess, and each
+    of its workers at once, would compile it (minutes) under the test's timeout."""
+    global _fast_sim_ready
+    if not _fast_sim_ready:
+        import numpy as np
+
+        from aiga.envs.walker.fast_sim import CourseArrays, rollout_batch
+        from aiga.envs.walker.terrain import CourseParams, generate_course
+
+        rollout_batch(CourseArrays(generate_course(CourseParams())), np.zeros((1, 2804)), 2)
+        _fast_sim_ready = True
+
+
+def _warm_for(args) -> None:
+    if args and args[0] in WALKER_COMMANDS and "--family" not in args:
+        warm_fast_sim()
+
+
 def aiga(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    _warm_for(args)
     p = subprocess.run(
         [sys.executable, "-m", "aiga.cli", *args], capture_output=True, text=True, env=ENV, timeout=timeout
     )
@@ -43,6 +68,7 @@ def metric_rows(run: Path) -> int:
 
 def kill_when(args: list[str], run: Path, after_iterations: int, delay: float, timeout: float = 120) -> None:
     """Start ``aiga ARGS``; SIGKILL it ``delay`` s after ``after_iterations`` iterations have been logged."""
+    _warm_for(args)
     p = subprocess.Popen(
         [sys.executable, "-m", "aiga.cli", *args], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

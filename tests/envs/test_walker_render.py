@@ -96,6 +96,33 @@ def test_episode_matches_a_plain_rollout(tmp_path):
     assert res.fell == (term and not sim.finished)
 
 
+def test_fast_episode_is_the_fast_simulators_rollout(tmp_path):
+    from aiga.envs.walker.evaluate import evaluate_batch
+
+    params = CourseParams(roughness=2.0, seed=9)
+    theta = theta_for(4)
+    res = render_episode(params, theta, tmp_path / "ep.gif", every=10, max_steps=150, scale=0.3, sim="fast")
+    returns, lengths = evaluate_batch(params, theta[None], max_steps=150, sim="fast")
+    assert res.steps == lengths[0] and res.episode_return == pytest.approx(returns[0], abs=1e-9)
+
+
+def test_fast_walker_is_drawn_where_box2d_draws_it():
+    """After the reset step (from the same pose, the course's push acting) the two simulators' walkers
+    agree to float32 precision, so their pictures agree: the same polygons, colours and lidar rays."""
+    from aiga.envs.walker.fast_sim import FastWalkerSim
+
+    params = CourseParams(roughness=1.0, stump_height=(0.4, 0.8), seed=5)
+    ref, fast = WalkerCourseSim(params), FastWalkerSim(params)
+    ref.reset()
+    fast.reset()
+    assert fast.hull_position == pytest.approx(ref.hull_position, abs=1e-5)
+    for (pf, cf), (pr, cr) in zip(fast.body_polygons(), ref.body_polygons(), strict=True):
+        assert cf == cr and np.allclose(pf, pr, atol=1e-5)
+    lf, lr = fast.lidar_points(), ref.lidar_points()
+    assert len(lf) == len(lr) == 10 and np.allclose(lf, lr, atol=1e-4)
+    assert any(e[1] > lr[0][0][1] - 5.0 for _, e in lr[5:])  # some rays hit the ground before their end
+
+
 def test_bad_inputs_write_nothing(tmp_path):
     params = CourseParams()
     with pytest.raises(AigaError, match=r"\.gif or \.mp4"):
@@ -104,6 +131,8 @@ def test_bad_inputs_write_nothing(tmp_path):
         render_episode(params, np.zeros(10), tmp_path / "ep.gif", max_steps=5)
     with pytest.raises(AigaError, match="every"):
         render_episode(params, theta_for(0), tmp_path / "ep.gif", every=0, max_steps=5)
+    with pytest.raises(AigaError, match="sim must be one of box2d, fast"):
+        render_episode(params, theta_for(0), tmp_path / "ep.gif", max_steps=5, sim="mujoco")
     assert list(tmp_path.iterdir()) == []
 
 

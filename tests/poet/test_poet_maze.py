@@ -112,8 +112,18 @@ def test_config_family_presets_and_validation():
     assert from_dict(POETConfig, preset("poet", "paper")).family == "walker"
     with pytest.raises(ConfigError, match="family must be one of"):
         from_dict(POETConfig, {"family": "lava"})
-    with pytest.raises(ConfigError, match="does not apply to --family maze"):
-        from_dict(POETConfig, {"family": "maze", "sim": "fast"})
+    # sim is the walker's: a maze configuration holds it unused, whatever a run stored (runs made when the
+    # default was box2d resume), and a new maze run that asks for it is refused in one line
+    assert from_dict(POETConfig, {"family": "maze", "sim": "box2d"}).family == "maze"
+
+
+def test_a_new_maze_run_refuses_a_simulator(tmp_path):
+    (tmp_path / "c.toml").write_text('sim = "fast"\n')
+    for i, extra in enumerate((["--sim", "box2d"], ["--config", str(tmp_path / "c.toml")])):
+        run = tmp_path / f"r{i}"
+        p = aiga("poet", *MAZE_SMOKE, *extra, "--run-dir", str(run), check=False)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+        assert "does not apply to --family maze" in p.stderr and not run.exists()
 
 
 def test_the_loop_runs_on_mazes_and_every_rule_fires():

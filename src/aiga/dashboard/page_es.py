@@ -101,7 +101,7 @@ def es_render(view: P.RunView, item: str) -> Path | None:
             return None
         cfg, theta, _ = state
         render_episode(cfg.course_params(), theta, target, max_steps=cfg.max_steps,
-                       caption="best agent so far", **EPISODE)
+                       caption="best agent so far", sim=cfg.sim, **EPISODE)
         return target
     return None
 

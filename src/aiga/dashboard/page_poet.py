@@ -212,7 +212,7 @@ def poet_render(view: P.RunView, item: str) -> Path | None:
         if poet.family.name != "walker":
             return None  # a maze's episode is its path, drawn on the course picture
         render_episode(found[0], found[1], target, max_steps=cfg.max_steps, caption=f"n{m.group(1)}",
-                       **EPISODE)
+                       sim=cfg.sim, **EPISODE)
         return target
     return None
 

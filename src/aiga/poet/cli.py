@@ -60,6 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     base = None
     if args.resume is None:
         base = preset(variant, args.preset or "laptop", overrides.get("family", "walker"))
+        _check_sim_applies(base, args.config, overrides)
     elif args.preset is not None:
         from aiga.core.config import AigaError
 
@@ -80,6 +81,16 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(f"see it with: aiga poet report {res.run_dir}")
     return 0
+
+
+def _check_sim_applies(base: dict, config_file: str | None, overrides: dict) -> None:
+    """``sim`` chooses the walker simulator: asked for on a maze run it would be stored and ignored, so a
+    new run says so instead (a stored maze run keeps whatever value it was made with)."""
+    from aiga.core.config import ConfigError, load_toml, merge
+
+    given = merge(load_toml(config_file) if config_file else {}, overrides)
+    if "sim" in given and merge(base, given).get("family") == "maze":
+        raise ConfigError("sim chooses the walker simulator; it does not apply to --family maze")
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -209,6 +209,7 @@ def report(run_dir: str | Path, episodes: bool = True) -> str:
                     every=4,
                     scale=0.5,
                     caption=f"n{n.nid}: {family.describe(n.env)}",
+                    sim=cfg.sim,
                 )
         return summary(store, cfg, family, poet, nodes, media)
     finally:

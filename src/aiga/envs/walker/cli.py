@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from aiga.core.config import AigaError
-from aiga.envs.walker.cli_render import _pos_int, add_course_args, course_from_args
+from aiga.envs.walker.cli_render import _pos_int, add_course_args, add_sim_arg, course_from_args
 
 #: The demo's course: some of everything POET uses, easy enough to be readable.
 DEMO_COURSE = {"roughness": 1.5, "pit_gap": [0.8, 2.0], "stump_height": [0.4, 1.2]}
@@ -41,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
                    help="draw every N-th step (default 4: 12.5 frames/s, real time)")
     d.add_argument("--format", choices=("gif", "mp4"), default="gif",
                    help="episode video format (default gif)")
+    add_sim_arg(d, default="box2d")  # the quick start takes seconds: no first-use compile
     d.set_defaults(func=run_demo)
 
     i = sub.add_parser("info", help="describe a course: parameters, POET difficulty, descriptor")
@@ -90,7 +91,7 @@ def run_demo(args: argparse.Namespace) -> int:
     np.savez(out / "theta.npz", theta=theta)
     draw_course(params).save(out / "course.png")
     video = out / f"episode.{args.format}"
-    res = render_episode(params, theta, video, every=args.every, max_steps=args.max_steps)
+    res = render_episode(params, theta, video, every=args.every, max_steps=args.max_steps, sim=args.sim)
     how = "finished the course" if res.finished else ("fell" if res.fell else "ran out of steps")
     print(f"course:  {family.describe(params)}")
     print(f"episode: random 24-40-40-4 policy (seed {args.seed}) {how} after {res.steps} steps at "

@@ -5,6 +5,7 @@
     aiga render course --cppn-mutations 30 --seed 4 -o hills.png          (an Enhanced POET course)
     aiga render episode --theta theta.npz --params course.json -o run.mp4
     aiga render episode --random --seed 3 --roughness 1 -o run.gif
+    aiga render episode --random --sim box2d -o run.gif                    (in the Box2D reference)
 
 A course comes from a TOML/JSON file of ``CourseParams`` fields (``--params``; what run directories
 store), then the flags on top. Drawing is ``aiga.envs.walker.render``; this module only parses and
@@ -176,7 +177,15 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
     e.add_argument("--max-steps", type=_pos_int, default=2000, metavar="N", help="episode cap (default 2000)")
     e.add_argument("--scale", type=_float, default=1.0, metavar="S", help="frame size x 600x400 (default 1)")
     e.add_argument("--no-lidar", action="store_true", help="do not draw the lidar rays")
+    add_sim_arg(e)
     e.set_defaults(func=run_episode)
+
+
+def add_sim_arg(p: argparse.ArgumentParser, default: str = "fast") -> None:
+    """``--sim``: the simulator an episode runs in (the one a policy trained in shows its trained gait)."""
+    p.add_argument("--sim", choices=("fast", "box2d"), default=default,
+                   help=f"walker simulator: fast (compiled, compiled once on first use; what 'aiga poet' and "
+                        f"'aiga es' train in by default) or box2d (the reference) (default {default})")
 
 
 def _missing(p: argparse.ArgumentParser) -> int:
@@ -217,7 +226,7 @@ def run_episode(args: argparse.Namespace) -> int:
     params = course_from_args(args)
     theta = random_theta(args.seed) if args.random else load_theta(args.theta, MLPPolicy().num_params)
     res = render_episode(params, theta, out, fps=args.fps, every=args.every, max_steps=args.max_steps,
-                         scale=args.scale, lidar=not args.no_lidar)
+                         scale=args.scale, lidar=not args.no_lidar, sim=args.sim)
     how = "finished the course" if res.finished else ("fell" if res.fell else "ran out of steps")
     print(f"wrote {res.path}: {res.frames} frames, {res.steps} steps, return {res.episode_return:.1f}, "
           f"{how} at x = {res.final_x:.1f}")

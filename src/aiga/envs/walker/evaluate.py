@@ -34,7 +34,7 @@ SIMS = ("box2d", "fast")
 """The walker simulators: the Box2D reference and the compiled one (``fast_sim``)."""
 
 
-def _check_sim(sim: str) -> str:
+def check_sim(sim: str) -> str:
     if sim not in SIMS:
         raise AigaError(f"sim must be one of {', '.join(SIMS)}; got {sim!r}")
     return sim
@@ -47,7 +47,7 @@ def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray, max_steps:
     ``sim="fast"`` runs the compiled simulator (``parallel=True``: walkers spread over numba's threads).
     """
     policy = MLPPolicy(POET_WALKER_SIZES)
-    _check_sim(sim)
+    check_sim(sim)
     thetas = np.asarray(thetas, dtype=np.float64)
     if thetas.ndim == 1:
         thetas = thetas[None, :]
@@ -107,7 +107,7 @@ class CourseObjective:
     def __init__(self, params: CourseParams, max_steps: int = MAX_EPISODE_STEPS, sim: str = "box2d") -> None:
         self.params = params
         self.max_steps = int(max_steps)
-        self.sim = _check_sim(sim)
+        self.sim = check_sim(sim)
 
     def __repr__(self) -> str:
         return f"CourseObjective({self.params.describe()}, max_steps={self.max_steps}, sim={self.sim!r})"

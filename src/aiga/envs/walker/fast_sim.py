@@ -3223,6 +3223,58 @@ class FastWalkerBatch:
         return self.obs.copy(), rewards, term & was_active, trunc
 
 
+class FastWalkerSim:
+    """One walker in the compiled simulator behind ``box2d_env.WalkerCourseSim``'s interface for drawing
+    (``reset``, ``step``, ``hull_position``, ``finished``, ``body_polygons``, ``lidar_points``), so that an
+    episode can be rendered as the simulator a run trained in saw it."""
+
+    def __init__(self, course, max_steps: int = 2000) -> None:
+        self._batch = FastWalkerBatch(course, batch=1, max_steps=max_steps)
+        self.course = self._batch.course
+        self.finished = False
+
+    def reset(self) -> np.ndarray:
+        self.finished = False
+        return self._batch.reset()[0]
+
+    def step(self, action) -> tuple[np.ndarray, float, bool, bool]:
+        obs, reward, term, trunc = self._batch.step(np.asarray(action, dtype=np.float64)[None, :])
+        self.finished = bool(self._batch.finished[0])
+        return obs[0], float(reward[0]), bool(term[0]), bool(trunc[0])
+
+    def _origins(self) -> np.ndarray:
+        return self._batch.hull_position()[0]
+
+    @property
+    def hull_position(self) -> tuple[float, float]:
+        x, y = self._origins()[0]
+        return (float(x), float(y))
+
+    def body_polygons(self) -> list[tuple[list[tuple[float, float]], tuple[float, float, float]]]:
+        """The walker's bodies (legs, then hull: the reference's draw order) as world polygons."""
+        from aiga.envs.walker.box2d_env import HULL_COLOUR, LEG_COLOURS
+
+        origins, angles = self._origins(), self._batch.state()["a"][0]
+        colours = {0: HULL_COLOUR, 1: LEG_COLOURS[-1], 2: LEG_COLOURS[-1], 3: LEG_COLOURS[+1],
+                   4: LEG_COLOURS[+1]}
+        out = []
+        for k in (1, 2, 3, 4, 0):
+            co, si = math.cos(angles[k]), math.sin(angles[k])
+            ox, oy = origins[k]
+            pts = [(float(ox + co * x - si * y), float(oy + si * x + co * y))
+                   for x, y in BODY_VERTS[k, :BODY_NV[k]]]
+            out.append((pts, colours[k]))
+        return out
+
+    def lidar_points(self) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+        """Each ray's start (hull) and end: the hit point, or the ray's full length (the observation's
+        lidar fractions along the rays)."""
+        x, y = self.hull_position
+        fractions = self._batch.obs[0, OBS_SIZE - NUM_LIDAR:]
+        return [((x, y), (x + float(f) * LIDAR_DX[i], y - float(f) * LIDAR_DY[i]))
+                for i, f in enumerate(fractions)]
+
+
 def probe_geometry(course_arrays: CourseArrays, pos: np.ndarray, ang: np.ndarray):
     """Touching pairs [(body, Box2D fixture creation index, manifold points)] and lidar fractions (10,)
     for walker bodies at origins ``pos`` (5, 2) and angles ``ang`` (5,) (body order: hull, upper -1,

@@ -290,7 +290,7 @@ def check_video_path(path: str | Path) -> Path:
 
 def render_episode(params: CourseParams | Course, theta: np.ndarray, path: str | Path, fps: float = 50.0,
                    every: int = 2, max_steps: int = MAX_EPISODE_STEPS, scale: float = 1.0,
-                   lidar: bool = True, caption: str | None = None) -> EpisodeRender:
+                   lidar: bool = True, caption: str | None = None, sim: str = "box2d") -> EpisodeRender:
     """Run the 24-40-40-4 tanh policy ``theta`` on the course and write the episode to ``path``.
 
     The format follows the extension: ``.gif`` (Pillow) or ``.mp4`` (H.264 through imageio's bundled
@@ -298,13 +298,16 @@ def render_episode(params: CourseParams | Course, theta: np.ndarray, path: str |
     playback speed in simulation steps per second, so the default 50 plays in real time (the
     simulator runs at 50 steps per second) at ``fps / every`` frames per second. ``scale`` resizes the
     reference's 600 x 400 frame. The episode is the one every evaluation of ``theta`` on this course
-    sees (fixed course and push).
+    sees (fixed course and push) in the simulator ``sim``: ``"box2d"`` (the reference) or ``"fast"`` (the
+    compiled one, ``fast_sim``; a run's pictures use the simulator the run trained in).
     """
     from aiga.core.policy import MLPPolicy
     from aiga.core.progress import progress
     from aiga.envs.walker.box2d_env import WalkerCourseSim
+    from aiga.envs.walker.evaluate import check_sim
 
     path = check_video_path(path)
+    sim_name = check_sim(sim)
     if not isinstance(every, int | np.integer) or every < 1:
         raise AigaError(f"every must be a whole number >= 1, got {every!r}")
     if not (isinstance(fps, int | float) and math.isfinite(fps) and fps > 0):
@@ -320,7 +323,12 @@ def render_episode(params: CourseParams | Course, theta: np.ndarray, path: str |
     layers = policy.layers(theta[None, :])
 
     course = params if isinstance(params, Course) else generate_course(params)
-    sim = WalkerCourseSim(course, max_steps=int(max_steps))
+    if sim_name == "fast":
+        from aiga.envs.walker.fast_sim import FastWalkerSim
+
+        sim = FastWalkerSim(course, max_steps=int(max_steps))
+    else:
+        sim = WalkerCourseSim(course, max_steps=int(max_steps))
     k = SCALE * float(scale)
     w, h = int(round(VIEWPORT_W * scale)) // 2 * 2, int(round(VIEWPORT_H * scale)) // 2 * 2  # even for H.264
     from aiga.envs.walker.box2d_env import HULL_COLOUR, LEG_COLOURS
