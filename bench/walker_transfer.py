@@ -9,6 +9,9 @@ line:
     fast_score, box2d_score      the final θ's scores
     gap                          |box2d - fast| / |fast| (the issue asks for <= 0.10)
     trace                        [iteration, fast score, Box2D score] at each check
+    box2d_spread, fast_spread    [min, max] of the final θ's score in each simulator when θ is scaled by
+                                 1 ± k·1e-9 (k = 1..5): how far one deterministic episode's return moves
+                                 under a change far below anything training does (the gap's yardstick)
     env_steps, seconds           training cost (this process, one core)
 
 ``--sim box2d`` trains in Box2D instead (a reference-trained walker, for comparison and for the
@@ -17,7 +20,8 @@ behaviour tests' perturbations).
 Usage: ``OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python bench/walker_transfer.py [--iterations 40]
 [--pairs 64] [--max-steps 400] [--course flat|rough|stumps+pits|hard] [--seed 0] [--every 10]
 [--init FILE.npy] [--save FILE.npy] [--sim fast|box2d]``. ``--save`` writes the trained θ (the tests'
-``walker_fast_trained_theta.npy`` is ``--iterations 150 --every 25 --save ...`` with the other defaults).
+``walker_fast_trained_theta.npy`` is ``--iterations 150 --every 25 --save ...`` with the other defaults;
+``--iterations 0 --init FILE`` only scores a walker).
 Short episodes (400 steps, POET's laptop preset) keep it to minutes; a good walker earns 50-70 in them.
 """
 
@@ -61,8 +65,8 @@ def main() -> None:
     ap.add_argument("--sim", choices=("fast", "box2d"), default="fast",
                     help="the simulator to train in (box2d: a reference-trained walker for comparison)")
     args = ap.parse_args()
-    if min(args.iterations, args.pairs, args.max_steps, args.every) < 1:
-        ap.error("--iterations, --pairs, --max-steps and --every must be at least 1")
+    if min(args.pairs, args.max_steps, args.every) < 1 or args.iterations < 0:
+        ap.error("--pairs, --max-steps and --every must be at least 1, --iterations at least 0")
     if not args.init.is_file():
         ap.error(f"--init: no such file: {args.init}")
 
@@ -93,10 +97,15 @@ def main() -> None:
     if args.save is not None:
         np.save(args.save, state.theta)
     fast, box2d = trace[-1][1], trace[-1][2]
+    scaled = np.stack([state.theta * (1.0 + k * 1e-9) for k in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)])
+    spread = {}
+    for sim in ("box2d", "fast"):
+        r, _ = evaluate_batch(params, scaled, max_steps=args.max_steps, sim=sim)
+        spread[f"{sim}_spread"] = [round(float(r.min()), 2), round(float(r.max()), 2)]
     print(json.dumps({"train_sim": args.sim, "course": args.course, "iterations": args.iterations,
                       "pairs": args.pairs, "max_steps": args.max_steps, "fast_score": fast,
                       "box2d_score": box2d,
-                      "gap": round(abs(box2d - fast) / max(abs(fast), 1e-9), 3), "trace": trace,
+                      "gap": round(abs(box2d - fast) / max(abs(fast), 1e-9), 3), "trace": trace, **spread,
                       "env_steps": int(steps), "seconds": round(seconds, 1)}))
 
 

@@ -38,8 +38,8 @@ class POETConfig:
     )
     sim: str = param(
         "fast",
-        "walker simulator: fast (compiled, ~6x Box2D's speed, validated against it: docs/walker.md) or "
-        "box2d (the reference); walker courses only",
+        "walker simulator: fast (compiled, about 5x Box2D's speed in training, validated against it: "
+        "docs/walker.md) or box2d (the reference); walker courses only",
     )
     family: str = param(
         "walker",

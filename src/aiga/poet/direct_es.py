@@ -56,8 +56,8 @@ class DirectESConfig:
     course_stair_steps: tuple[int, int] | None = param(
         None, "stair count interval (with course_stair_height)")
     course_seed: int = param(0, "course seed: fixes the ground, the obstacles and the initial push")
-    sim: str = param("fast", "walker simulator: fast (compiled, ~6x Box2D's speed, validated against it: "
-                             "docs/walker.md) or box2d (the reference)")
+    sim: str = param("fast", "walker simulator: fast (compiled, about 5x Box2D's speed in training, "
+                             "validated against it: docs/walker.md) or box2d (the reference)")
     max_steps: int = param(2000, "episode cap in steps (the reference's 2000)")
     es: ESConfig = param(ESConfig(), "POET's ES hyperparameters")
     checkpoint_every: int = param(1, "iterations between checkpoints (the last iteration always checkpoints)")
