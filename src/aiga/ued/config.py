@@ -66,6 +66,9 @@ class UEDConfig:
     es_sigma: float = param(0.1, "walker: ES noise standard deviation")
     es_lr: float = param(0.01, "walker: ES Adam learning rate")
     walker_max_steps: int = param(2000, "walker: episode length limit (POET: 2000)")
+    walker_sim: str = param("box2d", "walker: simulator, box2d (the reference) or fast (compiled, about 5x "
+                            "faster: docs/walker.md); box2d stays the default here so that runs stored "
+                            "before this setting existed resume as they ran")
     # evaluation, logging, checkpoints
     eval_every: int = param(50, "cycles between held-out evaluations (0 = only at the end)")
     eval_attempts: int = param(10, "episodes per held-out maze")
@@ -97,6 +100,7 @@ class UEDConfig:
                               "on walker courses use dr, plr or accel")
         check_range("es_pairs", self.es_pairs, 1)
         check_range("walker_max_steps", self.walker_max_steps, 1)
+        check_choice("walker_sim", self.walker_sim, ("box2d", "fast"))
         check_range("iterations", self.iterations, 0)
         check_range("num_envs", self.num_envs, 1)
         check_range("num_steps", self.num_steps, 1)

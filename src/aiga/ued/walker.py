@@ -106,7 +106,7 @@ def train_walker(ctx: RunContext, workers: int | None = 1, ray: str | None = Non
     heldout = [family.initial()] + [family.sample(heldout_rng) for _ in range(N_HELDOUT - 1)]
 
     def objective(level: Any) -> Any:
-        return CourseObjective(level, cfg.walker_max_steps)
+        return CourseObjective(level, cfg.walker_max_steps, sim=cfg.walker_sim)
 
     last: dict[str, float] = {}
     with make_evaluator(workers, ray) as evaluator, progress(cfg.iterations, f"ued {cfg.method} walker",
