@@ -12,6 +12,7 @@ line:
     box2d_spread, fast_spread    [min, max] of the final θ's score in each simulator when θ is scaled by
                                  1 ± k·1e-9 (k = 1..5): how far one deterministic episode's return moves
                                  under a change far below anything training does (the gap's yardstick)
+    box2d_spread_mean, fast_spread_mean   the means of those ten episodes
     env_steps, seconds           training cost (this process, one core)
 
 ``--sim box2d`` trains in Box2D instead (a reference-trained walker, for comparison and for the
@@ -102,6 +103,7 @@ def main() -> None:
     for sim in ("box2d", "fast"):
         r, _ = evaluate_batch(params, scaled, max_steps=args.max_steps, sim=sim)
         spread[f"{sim}_spread"] = [round(float(r.min()), 2), round(float(r.max()), 2)]
+        spread[f"{sim}_spread_mean"] = round(float(r.mean()), 2)
     print(json.dumps({"train_sim": args.sim, "course": args.course, "iterations": args.iterations,
                       "pairs": args.pairs, "max_steps": args.max_steps, "fast_score": fast,
                       "box2d_score": box2d,

@@ -24,12 +24,9 @@ def warm_fast_sim() -> None:
     of its workers at once, would compile it (minutes) under the test's timeout."""
     global _fast_sim_ready
     if not _fast_sim_ready:
-        import numpy as np
+        from aiga.envs.walker.fast_sim import warm_up
 
-        from aiga.envs.walker.fast_sim import CourseArrays, rollout_batch
-        from aiga.envs.walker.terrain import CourseParams, generate_course
-
-        rollout_batch(CourseArrays(generate_course(CourseParams())), np.zeros((1, 2804)), 2)
+        warm_up()
         _fast_sim_ready = True
 
 

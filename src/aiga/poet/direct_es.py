@@ -174,6 +174,10 @@ def train(
         ctx = start_run(SYSTEM, DirectESConfig, resume=resume, run_dir=run_dir, preset=preset,
                         config_file=config_file, overrides=overrides)
         try:
+            if objective is None:
+                from aiga.envs.walker.evaluate import prepare_sim
+
+                prepare_sim(ctx.config.sim)
             return _loop(ctx, evaluator, objective)
         finally:
             ctx.store.close()

@@ -614,6 +614,10 @@ def train(
             overrides=overrides,
         )
         try:
+            if ctx.config.family == "walker":
+                from aiga.envs.walker.evaluate import prepare_sim
+
+                prepare_sim(ctx.config.sim)
             return _loop(ctx, evaluator, hours)
         finally:
             ctx.store.close()

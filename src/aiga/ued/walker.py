@@ -81,9 +81,10 @@ def train_walker(ctx: RunContext, workers: int | None = 1, ray: str | None = Non
     from aiga.core.policy import POET_WALKER_SIZES, MLPPolicy
     from aiga.core.workers import make_evaluator
     from aiga.envs.family import get_family
-    from aiga.envs.walker.evaluate import CourseObjective
+    from aiga.envs.walker.evaluate import CourseObjective, prepare_sim
 
     cfg = ctx.config
+    prepare_sim(cfg.walker_sim)
     store = ctx.store
     family = get_family(cfg.family)
     es_cfg = ESConfig(pairs=cfg.es_pairs, sigma=cfg.es_sigma, lr=cfg.es_lr)

@@ -59,6 +59,24 @@ def test_fast_objective_is_a_course_objective():
         evaluate_batch(COURSES["flat"], THETA, sim="bullet")
 
 
+def test_prepare_sim_says_when_the_first_run_compiles(monkeypatch, capsys):
+    """A run prepares its simulator before its workers start: the compiled one is compiled (or loaded from
+    numba's cache) in the main process, with a notice only when the cache does not hold it yet."""
+    from aiga.envs.walker import fast_sim
+    from aiga.envs.walker.evaluate import prepare_sim
+
+    prepare_sim("fast")  # compiles here if this checkout has not yet (and says so)
+    capsys.readouterr()
+    assert fast_sim.compiled_in_cache()  # from now on numba's on-disk cache holds it
+    prepare_sim("fast")
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(fast_sim, "compiled_in_cache", lambda: False)
+    prepare_sim("fast")
+    assert "compiling the fast walker simulator" in capsys.readouterr().err
+    prepare_sim("box2d")  # nothing to prepare
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(COURSES))
 def test_returns_rank_like_box2d_64_policies(name):

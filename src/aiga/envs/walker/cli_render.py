@@ -214,6 +214,7 @@ def random_theta(seed: int):
 
 def run_episode(args: argparse.Namespace) -> int:
     from aiga.core.policy import MLPPolicy
+    from aiga.envs.walker.evaluate import prepare_sim
     from aiga.envs.walker.render import check_video_path, load_theta, render_episode
 
     out = check_video_path(args.output)
@@ -225,6 +226,7 @@ def run_episode(args: argparse.Namespace) -> int:
         raise AigaError(f"--fps must be positive, got {args.fps:g}")
     params = course_from_args(args)
     theta = random_theta(args.seed) if args.random else load_theta(args.theta, MLPPolicy().num_params)
+    prepare_sim(args.sim)
     res = render_episode(params, theta, out, fps=args.fps, every=args.every, max_steps=args.max_steps,
                          scale=args.scale, lidar=not args.no_lidar, sim=args.sim)
     how = "finished the course" if res.finished else ("fell" if res.fell else "ran out of steps")

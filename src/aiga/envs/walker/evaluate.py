@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,21 @@ def check_sim(sim: str) -> str:
     if sim not in SIMS:
         raise AigaError(f"sim must be one of {', '.join(SIMS)}; got {sim!r}")
     return sim
+
+
+def prepare_sim(sim: str) -> None:
+    """Have simulator ``sim`` ready in this process before a run hands work to its workers. The compiled
+    simulator compiles on its first use in an installation (about two minutes) and loads from numba's
+    cache on disk after that; compiled here first, the workers (processes started from this one) load it
+    instead of each compiling it at once, and the user reads why the first run waits."""
+    if check_sim(sim) != "fast":
+        return
+    from aiga.envs.walker import fast_sim
+
+    if not fast_sim.compiled_in_cache():
+        print("aiga: compiling the fast walker simulator (first use; about two minutes, then cached)",
+              file=sys.stderr, flush=True)
+    fast_sim.warm_up()
 
 
 def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray, max_steps: int = MAX_EPISODE_STEPS,

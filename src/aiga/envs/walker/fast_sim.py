@@ -3275,6 +3275,23 @@ class FastWalkerSim:
                 for i, f in enumerate(fractions)]
 
 
+def compiled_in_cache() -> bool:
+    """Whether numba's on-disk cache holds the compiled rollout for this source file: then a process
+    loads it in about a second; otherwise its first rollout compiles the simulator (about two minutes on
+    one core)."""
+    try:
+        return bool(_rollout_serial._cache._cache_file._load_index())
+    except Exception:  # numba's private cache layout: any change reads as "not cached"
+        return False
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the rollout in this process, with a two-step episode."""
+    from aiga.envs.walker.terrain import CourseParams, generate_course
+
+    rollout_batch(CourseArrays(generate_course(CourseParams())), np.zeros((1, POLICY_SIZE)), 2)
+
+
 def probe_geometry(course_arrays: CourseArrays, pos: np.ndarray, ang: np.ndarray):
     """Touching pairs [(body, Box2D fixture creation index, manifold points)] and lidar fractions (10,)
     for walker bodies at origins ``pos`` (5, 2) and angles ``ang`` (5,) (body order: hull, upper -1,
