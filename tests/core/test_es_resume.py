@@ -17,6 +17,7 @@ def reference(tmp_path_factory) -> str:
     run = tmp_path_factory.mktemp("ref") / "run"
     aiga("es", *TINY, "--workers", "1", "--run-dir", str(run))
     assert metric_rows(run) == 8 and last_checkpoint(run) == 7
+    assert 'sim = "fast"' in (run / "config.toml").read_text()  # the compiled simulator is the default
     return digest(run)
 
 
