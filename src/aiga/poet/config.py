@@ -19,10 +19,10 @@ from typing import Any
 
 from aiga.core.config import check_choice, check_range, param
 from aiga.core.es import ESConfig
+from aiga.envs.walker.evaluate import SIMS
 
 VARIANTS = ("poet", "enhanced")
 FAMILIES = ("walker", "maze")
-SIMS = ("box2d", "fast")  # the walker simulators (fast, the default, is validated against Box2D)
 
 
 @dataclasses.dataclass(frozen=True)

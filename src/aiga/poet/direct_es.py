@@ -35,9 +35,9 @@ from aiga.core.es import ESConfig, ESState, es_step
 from aiga.core.progress import progress
 from aiga.core.runstore import RunContext, run_status, start_run
 from aiga.core.seeding import make_rng
+from aiga.envs.walker.evaluate import SIMS
 
 SYSTEM = "es"
-SIMS = ("box2d", "fast")  # the walker simulators (fast, the default, is validated against Box2D)
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,9 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> None:
 
 def add_sim_arg(p: argparse.ArgumentParser, default: str = "fast") -> None:
     """``--sim``: the simulator an episode runs in (the one a policy trained in shows its trained gait)."""
-    p.add_argument("--sim", choices=("fast", "box2d"), default=default,
+    from aiga.envs.walker.evaluate import SIMS
+
+    p.add_argument("--sim", choices=SIMS, default=default,
                    help=f"walker simulator: fast (compiled, compiled once on first use; what 'aiga poet' and "
                         f"'aiga es' train in by default) or box2d (the reference) (default {default})")
 

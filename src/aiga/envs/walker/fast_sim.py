@@ -132,7 +132,7 @@ DT = 1.0 / FPS
 MAX_FLOAT = 3.4028234663852886e38
 # the same, as the float32 values the collision code computes with
 _MAX_FLOAT32 = np.float32(MAX_FLOAT)
-_EPSILON32 = np.float32(1.1920929e-07)  # b2_epsilon (FLT_EPSILON)
+_EPSILON32 = fast_tree.EPSILON32  # b2_epsilon (FLT_EPSILON)
 _REL_TOL32 = np.float32(0.98)  # b2EPCollider's hysteresis, k_relativeTol and k_absoluteTol
 _ABS_TOL32 = np.float32(0.001)
 _K_TOL32 = np.float32(0.1) * np.float32(LINEAR_SLOP)  # b2CollidePolygons's k_tol = 0.1f * b2_linearSlop
@@ -909,13 +909,12 @@ TOI_BAUMGARTE = 0.75
 TOI_POSITION_ITERATIONS = 20
 POLICY_SIZE = 24 * 40 + 40 + 40 * 40 + 40 + 40 * 4 + 4  # the 24-40-40-4 MLP's parameters
 MAX_SUB_STEPS = 8
-EPSILON = 1.1920929e-07
 # b2TimeOfImpact's constants as Box2D computes them in float32
 _TOTAL_RADIUS32 = np.float32(POLYGON_RADIUS) + np.float32(POLYGON_RADIUS)
 _TOI_TARGET32 = max(np.float32(LINEAR_SLOP), _TOTAL_RADIUS32 - np.float32(3.0) * np.float32(LINEAR_SLOP))
 _TOI_TOLERANCE32 = np.float32(0.25) * np.float32(LINEAR_SLOP)
 _TWO_PI32 = np.float32(2.0) * _B2_PI
-_TOI_DONE32 = np.float32(1.0) - np.float32(10.0) * np.float32(EPSILON)  # SolveTOI stops above 1 - 10 eps
+_TOI_DONE32 = np.float32(1.0) - np.float32(10.0) * _EPSILON32  # SolveTOI stops above 1 - 10 eps
 # simplex vertex rows (float32): wA, wB, w = wB - wA, barycentric a
 _SV_WAX, _SV_WAY, _SV_WBX, _SV_WBY, _SV_WX, _SV_WY, _SV_A = 0, 1, 2, 3, 4, 5, 6
 # b2TOIOutput states

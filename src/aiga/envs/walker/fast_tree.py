@@ -57,6 +57,7 @@ POLYGON_RADIUS = np.float32(2.0) * np.float32(0.005)  # b2_polygonRadius = 2 * b
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 _F2 = np.float32(2.0)
+EPSILON32 = np.float32(1.1920929e-07)  # b2_epsilon (FLT_EPSILON)
 _HALF = np.float32(0.5)
 _STACK = 256  # b2GrowableStack<int32, 256>'s initial size; our trees are far shallower
 
@@ -375,7 +376,7 @@ def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
     nx = ey  # b2Vec2 normal(e.y, -e.x); normal.Normalize()
     ny = -ex
     ln = np.float32(math.sqrt(nx * nx + ny * ny))
-    if ln >= np.float32(1.1920929e-07):
+    if ln >= EPSILON32:
         inv = _F1 / ln
         nx = nx * inv
         ny = ny * inv
@@ -442,7 +443,7 @@ def ray_cast_first(box, node, meta, p1x, p1y, p2x, p2y, fkind, fnv, fverts, fnor
     rx = p2x - p1x
     ry = p2y - p1y
     length = np.float32(math.sqrt(rx * rx + ry * ry))
-    if length >= np.float32(1.1920929e-07):  # b2Vec2::Normalize
+    if length >= EPSILON32:  # b2Vec2::Normalize
         inv = _F1 / length
         rx = rx * inv
         ry = ry * inv
