@@ -61,10 +61,11 @@ def test_fast_objective_is_a_course_objective():
 
 def test_prepare_sim_says_when_the_first_run_compiles(monkeypatch, capsys):
     """A run prepares its simulator before its workers start: the compiled one is compiled (or loaded from
-    numba's cache) in the main process, with a notice only when the cache does not hold it yet."""
+    numba's cache) in the main process, with a progress line only when the cache does not hold it yet."""
     from aiga.envs.walker import fast_sim
     from aiga.envs.walker.evaluate import prepare_sim
 
+    monkeypatch.setenv("AIGA_PROGRESS", "1")  # progress lines shown, as a user's run shows them
     prepare_sim("fast")  # compiles here if this checkout has not yet (and says so)
     capsys.readouterr()
     assert fast_sim.compiled_in_cache()  # from now on numba's on-disk cache holds it

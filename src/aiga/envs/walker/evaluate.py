@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -45,15 +44,18 @@ def prepare_sim(sim: str) -> None:
     """Have simulator ``sim`` ready in this process before a run hands work to its workers. The compiled
     simulator compiles on its first use in an installation (about two minutes) and loads from numba's
     cache on disk after that; compiled here first, the workers (processes started from this one) load it
-    instead of each compiling it at once, and the user reads why the first run waits."""
+    instead of each compiling it at once, and the user reads why the first run waits (a progress line,
+    the library's one way to talk while it works)."""
     if check_sim(sim) != "fast":
         return
+    from aiga.core.progress import progress
     from aiga.envs.walker import fast_sim
 
-    if not fast_sim.compiled_in_cache():
-        print("aiga: compiling the fast walker simulator (first use; about two minutes, then cached)",
-              file=sys.stderr, flush=True)
-    fast_sim.warm_up()
+    if fast_sim.compiled_in_cache():
+        fast_sim.warm_up()
+        return
+    with progress(None, "compiling the fast walker simulator (first use; about two minutes, then cached)"):
+        fast_sim.warm_up()
 
 
 def evaluate_batch(params: CourseParams | Course, thetas: np.ndarray, max_steps: int = MAX_EPISODE_STEPS,
