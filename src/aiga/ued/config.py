@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiga.core.config import check_choice, check_range, param
+from aiga.envs.walker.evaluate import SIMS
 
 METHODS = ("dr", "plr", "accel", "paired")
 SCHEDULES = ("sequential", "parallel")
@@ -100,7 +101,7 @@ class UEDConfig:
                               "on walker courses use dr, plr or accel")
         check_range("es_pairs", self.es_pairs, 1)
         check_range("walker_max_steps", self.walker_max_steps, 1)
-        check_choice("walker_sim", self.walker_sim, ("box2d", "fast"))
+        check_choice("walker_sim", self.walker_sim, SIMS)
         check_range("iterations", self.iterations, 0)
         check_range("num_envs", self.num_envs, 1)
         check_range("num_steps", self.num_steps, 1)

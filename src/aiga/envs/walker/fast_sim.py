@@ -411,16 +411,6 @@ def _key(index_a, index_b, type_a, type_b):
 # ---------------------------------------------------------------------- collision (b2Collision 2.3)
 
 
-@njit(cache=True, inline="always")
-def _normalize32(x, y):
-    """``b2Vec2::Normalize`` in float32: times the inverse length; a vector shorter than epsilon is kept."""
-    ln = math.sqrt(x * x + y * y)
-    if ln < _EPSILON32:
-        return x, y
-    inv = _ONE / ln
-    return x * inv, y * inv
-
-
 @njit_no_refcount(cache=True)
 def _clip_segment(v_in, id_in, nx, ny, offset, vertex_index_a, v_out, id_out):
     """``b2ClipSegmentToLine`` in float32 (normal, offset float32; the points are float32 values held in
@@ -476,7 +466,7 @@ def _collide_edge_polygon(ex1_, ey1_, ex2_, ey2_, pv, pn, npv, lcx_, lcy_, px, p
     cby = (ps * lcx + pc * lcy) + py
     dx = ex2 - ex1
     dy = ey2 - ey1
-    e1x, e1y = _normalize32(dx, dy)
+    e1x, e1y = fast_tree.normalize32(dx, dy)
     n1x = e1y
     n1y = -e1x
     offset1 = n1x * (cbx - ex1) + n1y * (cby - ey1)
@@ -723,7 +713,7 @@ def _collide_polygons(av, an, na, bv, bn, nb, px, py, pc, ps, out, scratch, ids)
     v12x, v12y = F32(v1s[iv2, 0]), F32(v1s[iv2, 1])
     ltx = v12x - v11x
     lty = v12y - v11y
-    ltx, lty = _normalize32(ltx, lty)
+    ltx, lty = fast_tree.normalize32(ltx, lty)
     local_nx = lty  # b2Cross(v, 1) = (v.y, -v.x)
     local_ny = -ltx
     plane_x = _HALF * (v11x + v12x)
@@ -1207,14 +1197,14 @@ def _time_of_impact(k, c0x, c0y, a0, cx, cy, a, av, na, cache_i, cache_m, sv, si
             pby = (sn * lbx + co * lby) + py
             axx = pbx - F32(av[cache_i[1], 0])
             axy = pby - F32(av[cache_i[1], 1])
-            axx, axy = _normalize32(axx, axy)
+            axx, axy = fast_tree.normalize32(axx, axy)
         elif cache_i[1] == cache_i[2]:  # two points on B, one on A: face B
             kind = 2
             b1x, b1y = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])
             b2x, b2y = F32(bv[cache_i[5], 0]), F32(bv[cache_i[5], 1])
             axx = b2y - b1y  # b2Cross(b2 - b1, 1)
             axy = -(b2x - b1x)
-            axx, axy = _normalize32(axx, axy)
+            axx, axy = fast_tree.normalize32(axx, axy)
             nx = co * axx - sn * axy
             ny = sn * axx + co * axy
             lpx = _HALF * (b1x + b2x)
@@ -1231,7 +1221,7 @@ def _time_of_impact(k, c0x, c0y, a0, cx, cy, a, av, na, cache_i, cache_m, sv, si
             a2x, a2y = F32(av[cache_i[2], 0]), F32(av[cache_i[2], 1])
             axx = a2y - a1y
             axy = -(a2x - a1x)
-            axx, axy = _normalize32(axx, axy)
+            axx, axy = fast_tree.normalize32(axx, axy)
             lpx = _HALF * (a1x + a2x)
             lpy = _HALF * (a1y + a2y)
             lbx, lby = F32(bv[cache_i[4], 0]), F32(bv[cache_i[4], 1])

@@ -359,6 +359,17 @@ def body_transform32(cx, cy, angle, lcx, lcy):
 # ---------------------------------------------------------------------- ray casts
 
 
+@njit(cache=True, inline="always")
+def normalize32(x, y):
+    """``b2Vec2::Normalize`` of float32 (x, y): times the inverse length; a vector shorter than b2_epsilon is
+    kept as it is."""
+    ln = np.float32(math.sqrt(x * x + y * y))
+    if ln < EPSILON32:
+        return x, y
+    inv = _F1 / ln
+    return x * inv, y * inv
+
+
 @njit_no_refcount(cache=True)
 def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
     """``b2EdgeShape::RayCast`` (2.3) of p1 + t d, t in [0, max_fraction], in Box2D's float32 arithmetic
@@ -375,11 +386,7 @@ def ray_edge(p1x, p1y, dx, dy, max_fraction, v1x, v1y, v2x, v2y):
     ey = v2y - v1y
     nx = ey  # b2Vec2 normal(e.y, -e.x); normal.Normalize()
     ny = -ex
-    ln = np.float32(math.sqrt(nx * nx + ny * ny))
-    if ln >= EPSILON32:
-        inv = _F1 / ln
-        nx = nx * inv
-        ny = ny * inv
+    nx, ny = normalize32(nx, ny)
     numerator = nx * (v1x - p1x) + ny * (v1y - p1y)
     denominator = nx * dx + ny * dy
     if denominator == _F0:
@@ -442,11 +449,7 @@ def ray_cast_first(box, node, meta, p1x, p1y, p2x, p2y, fkind, fnv, fverts, fnor
     p2y = np.float32(p2y)
     rx = p2x - p1x
     ry = p2y - p1y
-    length = np.float32(math.sqrt(rx * rx + ry * ry))
-    if length >= EPSILON32:  # b2Vec2::Normalize
-        inv = _F1 / length
-        rx = rx * inv
-        ry = ry * inv
+    rx, ry = normalize32(rx, ry)
     vx = -ry  # b2Cross(1, r): perpendicular to the segment
     vy = rx
     avx = abs(vx)
